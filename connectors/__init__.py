@@ -1,0 +1,1 @@
+"""Connectors to CRMs, ERPs and messaging systems. Never imports Django."""

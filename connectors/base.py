@@ -1,0 +1,87 @@
+"""The connector protocol every integration implements.
+
+An :class:`Operation` is what the workflow engine sees: a dotted name
+(``hubspot.search_deals``), a JSON schema for its arguments, whether it reads or
+writes, and a short description the model reads. A :class:`Connector` instance is
+built from a connection's plain settings and decrypted secrets and performs the
+operations. Nothing here knows about Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+OperationKind = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One typed operation of a connector.
+
+    ``name`` is ``<connector type>.<verb>``. ``args_schema`` and ``result_schema`` are
+    JSON schemas (draft 2020-12). Writes receive an idempotency key; a connector that
+    cannot pass it to the remote API must prevent repeats itself.
+    """
+
+    name: str
+    description: str
+    kind: OperationKind
+    args_schema: Mapping[str, Any]
+    result_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
+
+    @property
+    def connector_type(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+class ConnectorError(Exception):
+    """A failure talking to an external system.
+
+    ``retryable`` says whether trying the same call again later can help (rate limits,
+    timeouts, 5xx) or not (bad arguments, permission denied, not found).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class Connector:
+    """Base class: subclasses declare ``type`` and ``operations`` and implement ``_run_<verb>``.
+
+    ``call`` returns a JSON-serialisable result; ``iterate`` yields records page by page
+    for reads that can be large, so a caller can stop early or stream to an artifact.
+    """
+
+    type: ClassVar[str]
+    operations: ClassVar[tuple[Operation, ...]] = ()
+
+    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str]):
+        self.settings = dict(settings)
+        self.secrets = dict(secrets)
+
+    @classmethod
+    def operation(cls, name: str) -> Operation:
+        for op in cls.operations:
+            if op.name == name:
+                return op
+        raise KeyError(name)
+
+    def call(self, name: str, args: Mapping[str, Any], *, idempotency_key: str | None = None) -> Any:
+        op = self.operation(name)
+        handler: Callable[..., Any] = getattr(self, "_run_" + name.split(".", 1)[1])
+        if op.kind == "write":
+            return handler(dict(args), idempotency_key=idempotency_key)
+        return handler(dict(args))
+
+    def iterate(self, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Yield the records of a read operation; the default wraps ``call``."""
+        result = self.call(name, args)
+        records = result.get("results", []) if isinstance(result, dict) else result
+        yield from records
+
+    def close(self) -> None:
+        """Release network resources; connectors holding an HTTP client override this."""

@@ -1,0 +1,1 @@
+"""OpenAI-compatible inference for Kimi K2 Thinking on vLLM. Never imports Django."""

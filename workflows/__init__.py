@@ -1,0 +1,1 @@
+"""Workflow specs, the LangGraph compiler and node types. Never imports Django."""
