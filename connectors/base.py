@@ -13,6 +13,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+import jsonschema
+
+from .redaction import Redactor, watch
+
 OperationKind = Literal["read", "write"]
 
 
@@ -40,13 +44,39 @@ class ConnectorError(Exception):
     """A failure talking to an external system.
 
     ``retryable`` says whether trying the same call again later can help (rate limits,
-    timeouts, 5xx) or not (bad arguments, permission denied, not found).
+    timeouts, 5xx) or not (bad arguments, permission denied, not found). ``retry_after`` is
+    the number of seconds the remote system asked us to wait, when it said so.
     """
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+        self.retry_after = retry_after
+
+
+_VALIDATORS: dict[str, jsonschema.protocols.Validator] = {}
+
+
+def _validator(op: Operation) -> jsonschema.protocols.Validator:
+    if op.name not in _VALIDATORS:
+        _VALIDATORS[op.name] = jsonschema.Draft202012Validator(dict(op.args_schema))
+    return _VALIDATORS[op.name]
+
+
+def check_args(op: Operation, args: Mapping[str, Any]) -> None:
+    """Refuse arguments that do not match the operation's schema, before any network call."""
+    error = jsonschema.exceptions.best_match(_validator(op).iter_errors(dict(args)))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "arguments"
+        raise ConnectorError(f"{op.name}: invalid {where}: {error.message}", retryable=False)
 
 
 class Connector:
@@ -62,6 +92,9 @@ class Connector:
     def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str]):
         self.settings = dict(settings)
         self.secrets = dict(secrets)
+        # Every message this connector logs or raises passes through the redactor, which
+        # also learns tokens the connector obtains later (OAuth access tokens).
+        self.redactor: Redactor = watch(Redactor.for_secrets(self.secrets))
 
     @classmethod
     def operation(cls, name: str) -> Operation:
@@ -73,9 +106,14 @@ class Connector:
     def call(self, name: str, args: Mapping[str, Any], *, idempotency_key: str | None = None) -> Any:
         op = self.operation(name)
         handler: Callable[..., Any] = getattr(self, "_run_" + name.split(".", 1)[1])
-        if op.kind == "write":
-            return handler(dict(args), idempotency_key=idempotency_key)
-        return handler(dict(args))
+        check_args(op, args)
+        try:
+            if op.kind == "write":
+                return handler(dict(args), idempotency_key=idempotency_key)
+            return handler(dict(args))
+        except ConnectorError as exc:
+            exc.args = (self.redactor.redact(str(exc)),)
+            raise
 
     def iterate(self, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Yield the records of a read operation; the default wraps ``call``."""
