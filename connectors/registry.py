@@ -26,7 +26,9 @@ def _load_builtin() -> None:
         importlib.import_module(module)
 
 
-_BUILTIN_MODULES: list[str] = []
+_BUILTIN_MODULES: list[str] = [
+    "connectors.demo",
+]
 
 
 def connector_types() -> dict[str, type[Connector]]:
