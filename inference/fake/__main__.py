@@ -1,0 +1,41 @@
+"""`python -m inference.fake --port 8001 [--scenario FILE] [--ttft 0.2 --tpot 0.01 --max-num-seqs 8]`"""
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from inference.fake import FakeVLLMServer, load_scenario
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m inference.fake", description="Fake vLLM server (OpenAI wire format)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--scenario", help="JSON/YAML file: a list of replies or {replies, config}")
+    parser.add_argument("--model", default="kimi-k2-thinking")
+    parser.add_argument("--max-model-len", type=int, default=262144)
+    parser.add_argument("--ttft", type=float, default=0.0, help="seconds to first token")
+    parser.add_argument("--tpot", type=float, default=0.0, help="seconds per output token")
+    parser.add_argument("--max-num-seqs", type=int, default=None, help="concurrent sequences; more wait")
+    args = parser.parse_args(argv)
+    config = {"model": args.model, "max_model_len": args.max_model_len, "ttft_s": args.ttft,
+              "tpot_s": args.tpot, "max_num_seqs": args.max_num_seqs}
+    replies = []
+    if args.scenario:
+        replies, overrides = load_scenario(args.scenario)
+        config.update(overrides)
+    server = FakeVLLMServer(args.host, args.port, **config).start()
+    server.script(replies)
+    print(f"fake vLLM serving {args.model} at {server.url} ({len(replies)} scripted replies)", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

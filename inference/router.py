@@ -1,0 +1,291 @@
+"""Routing over several vLLM replicas.
+
+A run sticks to one replica (consistent hashing of the session key, weighted by virtual nodes)
+so its growing prompt keeps hitting that replica's prefix cache. It moves to the next replica on
+the ring only when the preferred one is unhealthy (`/health` failed or a connection broke), its
+circuit is open, or its `/metrics` say it is saturated (`vllm:num_requests_waiting` or
+`vllm:kv_cache_usage_perc` past a threshold). Metrics and health are scraped lazily and cached.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+
+from inference.breaker import CircuitBreaker
+from inference.errors import CircuitOpenError, InferenceError, RateLimitedError, TransportError
+
+
+def normalize_base_url(url: str) -> str:
+    """`http://h:8000`, `http://h:8000/` and `http://h:8000/v1` all become `http://h:8000/v1`."""
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+def server_root(base_url: str) -> str:
+    return base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
+
+
+@dataclass
+class ReplicaLoad:
+    running: float = 0.0
+    waiting: float = 0.0
+    kv_cache_usage: float = 0.0
+
+
+@dataclass(eq=False)
+class Replica:
+    url: str
+    weight: float = 1.0
+    models: tuple[str, ...] = ()
+    name: str = ""
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    healthy: bool = True
+    health_checked_at: float | None = None
+    load: ReplicaLoad | None = None
+    load_scraped_at: float | None = None
+    inflight: int = 0
+
+    def __post_init__(self) -> None:
+        self.url = normalize_base_url(self.url)
+        self.name = self.name or self.url
+
+    def serves(self, model: str | None) -> bool:
+        return not self.models or model is None or model in self.models
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus text format → metric name → value summed over label sets."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name_end = min((i for i in (line.find("{"), line.find(" ")) if i >= 0), default=-1)
+        if name_end < 0:
+            continue
+        try:
+            value = float(line.rsplit(" ", 1)[1])
+        except (IndexError, ValueError):
+            continue
+        name = line[:name_end]
+        values[name] = values.get(name, 0.0) + value
+    return values
+
+
+def load_from_metrics(values: dict[str, float]) -> ReplicaLoad:
+    kv = values.get("vllm:kv_cache_usage_perc", values.get("vllm:gpu_cache_usage_perc", 0.0))
+    return ReplicaLoad(
+        running=values.get("vllm:num_requests_running", 0.0),
+        waiting=values.get("vllm:num_requests_waiting", 0.0),
+        kv_cache_usage=kv,
+    )
+
+
+@dataclass
+class DeepCheck:
+    ok: bool
+    latency_s: float
+    error: str | None = None
+
+
+class Router:
+    """Chooses a replica per call. Thread-safe; share one per process.
+
+    `probe=False` turns off `/health` and `/metrics` scraping (a single fixed backend needs
+    neither); failures reported by calls still drive the breakers and the health flags.
+    """
+
+    def __init__(
+        self,
+        replicas: Sequence[Replica],
+        *,
+        waiting_threshold: float = 4,
+        kv_threshold: float = 0.92,
+        metrics_ttl: float = 1.0,
+        health_interval: float = 5.0,
+        probe_timeout: float = 2.0,
+        vnodes: int = 64,
+        probe: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not replicas:
+            raise ValueError("a router needs at least one replica")
+        self.replicas = list(replicas)
+        self.waiting_threshold = waiting_threshold
+        self.kv_threshold = kv_threshold
+        self.metrics_ttl = metrics_ttl
+        self.health_interval = health_interval
+        self.probe = probe
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._http = httpx.Client(timeout=probe_timeout)
+        self._ring: list[tuple[int, int]] = sorted(
+            (_hash(f"{r.name}#{v}"), i)
+            for i, r in enumerate(self.replicas)
+            for v in range(max(1, round(vnodes * r.weight)))
+        )
+        self._ring_keys = [h for h, _ in self._ring]
+        self._round_robin = itertools.count()
+
+    @classmethod
+    def from_settings(
+        cls,
+        urls: Sequence[str] | str,
+        weights: Sequence[float] | None = None,
+        models: Sequence[Sequence[str] | str] | None = None,
+        **options: object,
+    ) -> Router:
+        """Build from settings values: URLs (a list or a comma-separated string), optional
+        weights and served model names per replica (a list or comma-separated string each)."""
+        if isinstance(urls, str):
+            urls = [u.strip() for u in urls.split(",") if u.strip()]
+        weights = list(weights or [1.0] * len(urls))
+        model_lists = list(models or [()] * len(urls))
+        if len(weights) != len(urls) or len(model_lists) != len(urls):
+            raise ValueError("urls, weights and models must have the same length")
+        replicas = [
+            Replica(url=u, weight=float(w), models=tuple(m.split(",") if isinstance(m, str) else m))
+            for u, w, m in zip(urls, weights, model_lists)
+        ]
+        return cls(replicas, **options)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._http.close()
+
+    # choosing
+
+    def ring_order(self, session_key: str) -> list[Replica]:
+        """Replicas in the order the key walks the ring: the first is the key's home."""
+        start = bisect.bisect(self._ring_keys, _hash(session_key))
+        order: list[Replica] = []
+        for offset in range(len(self._ring)):
+            replica = self.replicas[self._ring[(start + offset) % len(self._ring)][1]]
+            if replica not in order:
+                order.append(replica)
+                if len(order) == len(self.replicas):
+                    break
+        return order
+
+    def pick(self, session_key: str | None = None, model: str | None = None) -> Replica:
+        if session_key is not None:
+            order = self.ring_order(session_key)
+        else:
+            # No affinity wanted: least in-flight per weight, rotating between equals.
+            turn = next(self._round_robin)
+            n = len(self.replicas)
+            order = sorted(
+                (self.replicas[(turn + i) % n] for i in range(n)),
+                key=lambda r: r.inflight / r.weight,
+            )
+        eligible = [r for r in order if r.serves(model) and self._is_healthy(r) and r.breaker.state != "open"]
+        if not eligible:
+            waits = [r.breaker.retry_after() for r in order] + [self.health_interval]
+            raise CircuitOpenError(
+                f"no replica available for model {model!r}: all unhealthy or circuit open",
+                retry_after=min(waits),
+            )
+        unsaturated = [r for r in eligible if not self._saturated(r)]
+        candidates = unsaturated or sorted(eligible, key=lambda r: (self._load(r).waiting / r.weight))
+        for replica in candidates:
+            if replica.breaker.allow():
+                return replica
+        raise CircuitOpenError("every eligible replica is running its half-open trial", retry_after=0.1)
+
+    @contextmanager
+    def lease(self, replica: Replica) -> Iterator[Replica]:
+        with self._lock:
+            replica.inflight += 1
+        try:
+            yield replica
+        finally:
+            with self._lock:
+                replica.inflight -= 1
+
+    # feedback from calls
+
+    def report_success(self, replica: Replica) -> None:
+        replica.breaker.record_success()
+        replica.healthy = True
+
+    def report_failure(self, replica: Replica, error: InferenceError) -> None:
+        if isinstance(error, RateLimitedError):
+            replica.breaker.release_trial()
+            # The replica is alive but shedding load; treat it as saturated until rescraped.
+            replica.load = ReplicaLoad(waiting=self.waiting_threshold, kv_cache_usage=1.0)
+            replica.load_scraped_at = self._clock()
+        elif error.retryable:
+            replica.breaker.record_failure()
+            if isinstance(error, TransportError) and len(self.replicas) > 1:
+                # Send the retry elsewhere; a lone replica has nowhere else to go.
+                replica.healthy = False
+                replica.health_checked_at = self._clock()
+        else:
+            replica.breaker.release_trial()
+
+    # probing
+
+    def check_health(self, replica: Replica | None = None) -> bool:
+        """Probe `/health` now (of one replica, or of all); returns whether all probed are healthy."""
+        targets = [replica] if replica else self.replicas
+        for r in targets:
+            try:
+                r.healthy = self._http.get(server_root(r.url) + "/health").status_code == 200
+            except httpx.HTTPError:
+                r.healthy = False
+            r.health_checked_at = self._clock()
+        return all(r.healthy for r in targets)
+
+    def deep_check(self, replica: Replica, model: str) -> DeepCheck:
+        """A one-token completion: proves the engine generates, not just that the HTTP server answers."""
+        started = time.monotonic()
+        try:
+            response = self._http.post(
+                replica.url + "/chat/completions",
+                json={"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1, "stream": False},
+            )
+            ok = response.status_code == 200 and bool(response.json().get("choices"))
+            error = None if ok else f"HTTP {response.status_code}: {response.text[:200]}"
+        except (httpx.HTTPError, ValueError) as exc:
+            ok, error = False, str(exc)
+        replica.healthy = ok
+        replica.health_checked_at = self._clock()
+        return DeepCheck(ok=ok, latency_s=time.monotonic() - started, error=error)
+
+    def scrape(self, replica: Replica) -> ReplicaLoad:
+        try:
+            response = self._http.get(server_root(replica.url) + "/metrics")
+            response.raise_for_status()
+            replica.load = load_from_metrics(parse_metrics(response.text))
+        except httpx.HTTPError:
+            replica.load = replica.load or ReplicaLoad()
+        replica.load_scraped_at = self._clock()
+        return replica.load
+
+    def _is_healthy(self, replica: Replica) -> bool:
+        stale = replica.health_checked_at is None or self._clock() - replica.health_checked_at >= self.health_interval
+        if stale and self.probe:
+            self.check_health(replica)
+        elif stale:
+            replica.healthy = True  # without probes, a replica is readmitted after the interval
+        return replica.healthy
+
+    def _load(self, replica: Replica) -> ReplicaLoad:
+        stale = replica.load_scraped_at is None or self._clock() - replica.load_scraped_at >= self.metrics_ttl
+        if self.probe and stale:
+            return self.scrape(replica)
+        return replica.load or ReplicaLoad()
+
+    def _saturated(self, replica: Replica) -> bool:
+        load = self._load(replica)
+        return load.waiting >= self.waiting_threshold or load.kv_cache_usage >= self.kv_threshold
+
+
+def _hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")

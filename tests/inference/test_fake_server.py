@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import jsonschema
+
+from inference import ChatClient, validate_tool_call
+from inference.fake import FakeVLLMRemote, FakeVLLMServer
+from inference.router import parse_metrics
+from k2_messages import tool, user
+
+CRM_TOOL = {"type": "function", "function": {"name": "search_deals", "description": "Search CRM deals", "parameters": {
+    "type": "object",
+    "properties": {
+        "stage": {"type": "string", "enum": ["open", "won", "lost"]},
+        "owner_email": {"type": "string", "format": "email"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 20},
+        "since": {"type": "string", "format": "date"},
+        "query": {"type": "string", "examples": ["renewal"]},
+    },
+    "required": ["stage", "owner_email", "query"],
+}}}
+
+
+def test_by_default_it_thinks_then_calls_an_offered_tool_with_schema_valid_arguments(fake: FakeVLLMServer, client: ChatClient) -> None:
+    completion = client.chat(user(), [CRM_TOOL])
+
+    assert completion.reasoning
+    assert len(completion.tool_calls) == 1
+    call = completion.tool_calls[0]
+    assert call.id == "functions.search_deals:0"
+    assert call.arguments == {"stage": "open", "owner_email": "jane.doe@example.com", "query": "renewal"}
+    assert validate_tool_call(call, [CRM_TOOL]) is None
+
+
+def test_by_default_it_calls_the_tool_the_user_named(fake: FakeVLLMServer, client: ChatClient) -> None:
+    completion = client.chat(user("please use get_company"), [tool("get_deal"), tool("get_company")])
+
+    assert completion.tool_calls[0].name == "get_company"
+
+
+def test_by_default_it_answers_with_content_once_a_tool_result_is_in(fake: FakeVLLMServer, client: ChatClient) -> None:
+    messages = user()
+    first = client.chat(messages, [CRM_TOOL])
+    messages += [first.to_message(), {"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": "3 deals: Acme, Globex, Initech"}]
+
+    second = client.chat(messages, [CRM_TOOL])
+
+    assert second.tool_calls == []
+    assert "Acme, Globex, Initech" in second.content
+    assert second.finish_reason == "stop"
+
+
+def test_by_default_it_answers_json_valid_for_a_response_format_schema(fake: FakeVLLMServer, client: ChatClient) -> None:
+    schema = {"type": "object", "properties": {
+        "title": {"type": "string", "minLength": 3},
+        "highlights": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+        "total": {"type": "number"},
+        "status": {"enum": ["ok", "warn"]},
+    }, "required": ["title", "highlights"]}
+
+    completion = client.chat(user("Write the weekly report"), response_format={"type": "json_schema", "json_schema": {"name": "report", "schema": schema}})
+
+    data = json.loads(completion.content)
+    jsonschema.validate(data, schema)
+    assert len(data["highlights"]) == 2
+
+
+def test_by_default_it_honours_guided_json(fake: FakeVLLMServer, client: ChatClient) -> None:
+    schema = {"type": "object", "properties": {"score": {"type": "integer", "minimum": 3}}, "required": ["score"]}
+
+    completion = client.chat(user(), guided_json=schema)
+
+    assert json.loads(completion.content) == {"score": 3}
+
+
+def test_it_serves_health_models_and_vllm_metrics(fake: FakeVLLMServer) -> None:
+    assert httpx.get(fake.root + "/health").status_code == 200
+    models = httpx.get(fake.url + "/models").json()["data"]
+    assert models[0]["id"] == "kimi-k2-thinking" and models[0]["max_model_len"] == 262144
+    metrics = parse_metrics(httpx.get(fake.root + "/metrics").text)
+    for name in ("vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc",
+                 "vllm:prompt_tokens_total", "vllm:generation_tokens_total", "vllm:prefix_cache_hits_total"):
+        assert name in metrics
+
+
+def test_metrics_count_the_tokens_it_served(fake: FakeVLLMServer, client: ChatClient) -> None:
+    completion = client.chat(user())
+
+    metrics = parse_metrics(httpx.get(fake.root + "/metrics").text)
+    assert metrics["vllm:prompt_tokens_total"] == completion.usage.prompt_tokens
+    assert metrics["vllm:generation_tokens_total"] == completion.usage.completion_tokens
+
+
+def test_it_can_be_scripted_and_inspected_over_http_from_another_process(fake: FakeVLLMServer, client: ChatClient) -> None:
+    remote = FakeVLLMRemote(fake.url)
+    remote.script([{"content": "first"}, {"content": "second"}])
+
+    assert client.chat(user()).content == "first"
+    assert client.chat(user()).content == "second"
+    assert [r["messages"][-1]["content"] for r in remote.requests] == ["Find the open deals"] * 2
+    remote.reset()
+    assert remote.requests == []
+
+
+def test_the_http_control_endpoint_rejects_an_unknown_reply_field(fake: FakeVLLMServer) -> None:
+    response = httpx.post(fake.root + "/_fake/push", json={"contnet": "typo"})
+
+    assert response.status_code == 400
+
+
+def test_it_refuses_a_prompt_longer_than_the_window_like_vllm(fake: FakeVLLMServer) -> None:
+    response = httpx.post(fake.url + "/chat/completions", json={
+        "model": "kimi-k2-thinking", "messages": [{"role": "user", "content": "x"}], "max_tokens": 300000})
+
+    assert response.status_code == 400
+    assert "maximum context length is 262144 tokens" in response.json()["error"]["message"]
+
+
+def test_the_command_line_server_plays_a_scenario_file(tmp_path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("replies:\n  - content: from the scenario file\nconfig:\n  max_model_len: 4096\n")
+    with FakeVLLMServer() as probe:  # borrow a free port, then release it for the subprocess
+        port = probe.port
+    process = subprocess.Popen([sys.executable, "-m", "inference.fake", "--port", str(port), "--scenario", str(scenario)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert "fake vLLM serving" in process.stdout.readline()
+        with ChatClient(f"http://127.0.0.1:{port}", "kimi-k2-thinking") as cli:
+            assert cli.chat(user(), max_tokens=100).content == "from the scenario file"
+            assert cli.context_window() == 4096
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_it_streams_many_requests_at_once(fake: FakeVLLMServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.config.tpot_s = 0.001
+    with ChatClient(fake.url, "kimi-k2-thinking") as cli, ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda i: cli.chat(user(f"question {i}")).content, range(32)))
+    fake.config.tpot_s = 0.0
+
+    assert all(f"question {i}" in r for i, r in enumerate(results))
+    assert fake.stats()["served"] == 32
