@@ -1,0 +1,51 @@
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+import workflows
+from inference.client import ChatClient
+from inference.fake import FakeVLLMServer
+from workflows.testing import make_context, run_until_pause
+
+
+@pytest.fixture
+def fake_model():
+    with FakeVLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def client(fake_model):
+    with ChatClient(fake_model.url, "kimi-k2-thinking") as chat:
+        yield chat
+
+
+class Runner:
+    """Compile a spec with an in-memory checkpointer and drive it as the app layer does."""
+
+    def __init__(self, spec_data, *, model=None, checkpointer=None, **ctx):
+        self.spec = workflows.load_spec(spec_data)
+        self.graph = workflows.build_graph(self.spec).compile(checkpointer=checkpointer or InMemorySaver())
+        self.ctx = make_context(model=model, **ctx)
+
+    def start(self, inputs=None):
+        return run_until_pause(self.graph, self.ctx, workflows.initial_state(self.spec, inputs or {}))
+
+    def resume(self, value):
+        from langgraph.types import Command
+
+        return run_until_pause(self.graph, self.ctx, Command(resume=value))
+
+    @property
+    def state(self):
+        return self.graph.get_state({"configurable": {"thread_id": self.ctx.run_id}}).values
+
+    def outputs(self, load=True):
+        return workflows.final_outputs(self.spec, self.state, self.ctx if load else None)
+
+    def events(self, kind):
+        return self.ctx.events.of(kind)
+
+
+@pytest.fixture
+def runner():
+    return Runner

@@ -1,0 +1,100 @@
+import pytest
+
+import workflows
+from workflows import templates
+
+
+def spec(nodes, edges=(), **extra):
+    return {"spec_version": 1, "name": "t", "nodes": nodes, "edges": list(edges), **extra}
+
+
+def test_trivial_template_runs_three_transforms_to_its_output(runner):
+    run = runner(templates.load("trivial"))
+    assert run.start({"name": "Ada"}) == []
+    assert run.outputs() == {"result": {"greeting": "Hello, Ada!", "loud": "HELLO, ADA!", "length": 11}}
+    assert [e.node_id for e in run.events("node.finished")] == ["greet", "shout", "pack"]
+
+
+def test_initial_state_reports_every_invalid_input_with_its_path():
+    s = workflows.load_spec(spec([{"id": "a", "type": "transform", "config": {"template": "x"}}], inputs={
+        "type": "object", "required": ["period"],
+        "properties": {"period": {"type": "string"}, "emails": {"type": "array", "items": {"type": "string",
+                                                                                           "format": "email"}}}}))
+    with pytest.raises(workflows.InputError) as caught:
+        workflows.initial_state(s, {"emails": ["ok@example.com", "not-an-email"]})
+    assert {(e.path, e.message.split(" ")[0]) for e in caught.value.errors} == {
+        ("inputs", "'period'"), ("inputs.emails[1]", "'not-an-email'")}
+
+
+def test_hello_pauses_for_approval_then_writes_the_edited_note(runner, client):
+    run = runner(templates.load("hello"), model=client)
+    paused = run.start({"account": "a"})
+    assert [p["kind"] for p in paused] == ["approval"]
+    assert paused[0]["node_id"] == "confirm" and paused[0]["idempotency_key"] == "run-1:confirm:approval"
+    assert run.resume({"decision": "approve", "arguments": {"body": "Hello from Ada"}, "reason": "",
+                       "decided_by": ["ada"]}) == []
+    writes = run.outputs()["note"]
+    assert writes[0]["status"] == "done"
+    assert writes[0]["result"]["record"]["body"] == "Hello from Ada"
+
+
+def test_a_rejected_approval_fails_the_run_with_the_reason(runner, client):
+    run = runner(templates.load("hello"), model=client)
+    run.start({"account": "a"})
+    with pytest.raises(workflows.NodeError, match="rejected by bob: tone"):
+        run.resume({"decision": "reject", "arguments": {}, "reason": "tone", "decided_by": ["bob"]})
+    assert not run.events("tool.call")
+
+
+def test_approval_waits_for_the_required_number_of_distinct_approvers(runner):
+    run = runner(spec([{"id": "ok", "type": "approval",
+                        "config": {"title": "Go?", "required_approvers": 2, "arguments": {"x": 1}}}]))
+    run.start()
+    again = run.resume({"decision": "approve", "arguments": {"x": 2}, "reason": "", "decided_by": ["ann"]})
+    assert again[0]["approved_by"] == ["ann"] and again[0]["arguments"] == {"x": 2}
+    assert run.resume({"decision": "approve", "arguments": {"x": 2}, "reason": "", "decided_by": ["ann"]})
+    assert run.resume({"decision": "approve", "arguments": {"x": 3}, "reason": "", "decided_by": ["cy"]}) == []
+    assert run.state["results"]["ok"] == {"decision": "approve", "arguments": {"x": 3}, "reason": "",
+                                          "decided_by": ["ann", "cy"]}
+
+
+def test_branch_and_conditional_edges_choose_the_path(runner):
+    run = runner(spec(
+        [{"id": "n", "type": "transform", "config": {"mapping": {"v": "{{ inputs.v }}"}}},
+         {"id": "pick", "type": "branch", "config": {"cases": [{"when": "results.n.v > 10", "to": "big"}],
+                                                    "default": "small"}},
+         {"id": "big", "type": "transform", "config": {"template": "big"}},
+         {"id": "small", "type": "transform", "config": {"template": "small"}},
+         {"id": "odd", "type": "transform", "config": {"template": "odd"}}],
+        [{"from": "n", "to": "pick"}, {"from": "small", "to": "odd", "condition": "results.n.v % 2 == 1"}],
+        inputs={"type": "object", "properties": {"v": {"type": "integer"}}}))
+    run.start({"v": 3})
+    assert set(run.state["results"]) == {"n", "pick", "small", "odd"}
+
+
+def test_map_runs_its_body_per_item_in_bounded_batches_and_keeps_order(runner):
+    run = runner(spec(
+        [{"id": "each", "type": "map", "config": {
+            "over": "inputs.names", "max_parallel": 2,
+            "node": {"type": "transform", "config": {"template": "{{ index }}:{{ item | upper }}"}}}},
+         {"id": "joined", "type": "transform", "config": {"template": "{{ results.each | join(',') }}"}}],
+        [{"from": "each", "to": "joined"}],
+        inputs={"type": "object", "properties": {"names": {"type": "array"}}}))
+    updates = []
+    from workflows.testing import run_until_pause
+    run_until_pause(run.graph, run.ctx, workflows.initial_state(run.spec, {"names": list("abcde")}),
+                    on_update=updates.append)
+    assert run.state["results"]["joined"] == "0:A,1:B,2:C,3:D,4:E"
+    batches = [u for u in updates if "each__item" in u]
+    assert len(batches) == 5  # each item task reports once
+    assert [e.payload["done"] for e in run.events("map.progress")] == [0, 2, 4, 5]
+
+
+def test_big_results_live_in_artifacts_not_in_state(runner):
+    run = runner(spec([{"id": "big", "type": "transform",
+                        "config": {"template": "{% for i in range(5000) %}row {{ i }}\n{% endfor %}"}},
+                       {"id": "n", "type": "transform", "config": {"template": "{{ results.big | length }}"}}],
+                      [{"from": "big", "to": "n"}]))
+    run.start()
+    assert set(run.state["results"]["big"]) == {"$artifact"}
+    assert int(run.state["results"]["n"]) > 40_000

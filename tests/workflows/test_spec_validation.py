@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+import workflows
+from workflows import templates
+
+CORPUS = yaml.safe_load((Path(__file__).parent / "broken_specs.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])
+def test_each_broken_spec_reports_all_its_errors_at_their_paths(case):
+    with pytest.raises(workflows.SpecError) as caught:
+        workflows.load_spec(case["spec"])
+    found = [(e.path, e.message) for e in caught.value.errors]
+    unmatched = list(found)
+    for path, words in case["errors"]:
+        hit = next((f for f in unmatched if f[0] == path and words in f[1]), None)
+        assert hit is not None, f"expected {path}: …{words}… in {found}"
+        unmatched.remove(hit)
+    assert not unmatched, f"unexpected errors: {unmatched}"
+
+
+@pytest.mark.parametrize("name", templates.names())
+def test_every_shipped_template_is_valid(name):
+    spec = workflows.load_spec(templates.load(name))
+    assert spec.name == name
+
+
+@pytest.mark.parametrize("name", templates.names())
+def test_a_template_exported_to_yaml_and_imported_again_is_identical(name):
+    data = templates.load(name)
+    text = workflows.dump_yaml(data)
+    assert workflows.load_yaml(text) == data
+    assert workflows.dump_yaml(workflows.load_yaml(text)) == text
+
+
+def test_yaml_round_trip_keeps_strings_that_look_like_other_types():
+    data = {"spec_version": 1, "name": "x", "description": "on", "outputs": {"a": "2026-01-01", "b": "1e3",
+                                                                             "c": "yes\nno\n", "d": "null"}}
+    assert workflows.load_yaml(workflows.dump_yaml(data)) == data
+
+
+def test_spec_error_message_names_each_path():
+    with pytest.raises(workflows.SpecError) as caught:
+        workflows.load_spec({"spec_version": 2, "name": "x", "nodes": []})
+    assert {e.path for e in caught.value.errors} == {"spec_version", "nodes"}
+    assert "spec_version:" in str(caught.value)

@@ -1,0 +1,73 @@
+"""``map``: run a body node once per element of a list, ``max_parallel`` at a time.
+
+The dispatcher node (the map's own id) evaluates ``over`` once, then after each batch
+collects results. Its router sends the next batch of items to ``<id>__item`` with
+``Send``; each item task records its result under ``maps[<id>].done[<index>]``, so a batch
+interrupted by a lost worker re-runs only items not yet recorded. When all are done the
+map's result is the list of item results in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langgraph.types import Send
+
+from .. import events
+from ..artifacts import keep_small, materialize
+from ..context import RunContext
+from ..errors import NodeError
+from ..expressions import evaluate
+from ..spec.configs import MapConfig
+from ..spec.model import WorkflowSpec
+from . import compute, fetch, llm, transform
+from .common import scope
+
+BODIES = {"llm": llm.run, "transform": transform.run, "fetch": fetch.run, "compute": compute.run}
+
+
+def item_node_name(map_id: str) -> str:
+    return f"{map_id}__item"
+
+
+def dispatch(spec: WorkflowSpec, node_id: str, config: MapConfig, state: Mapping[str, Any],
+             ctx: RunContext) -> dict[str, Any]:
+    mine = (state.get("maps") or {}).get(node_id)
+    if mine is None:
+        items = materialize(evaluate(config.over, scope(state, ctx)), ctx)
+        if not isinstance(items, list):
+            raise NodeError(f"'over' must give a list, got {type(items).__name__}")
+        mine = {"items": keep_small(ctx, items, name=f"{node_id}.items.json", node_id=node_id),
+                "total": len(items), "done": {}}
+        update: dict[str, Any] = {"maps": {node_id: mine}}
+    else:
+        update = {}
+    done = mine.get("done") or {}
+    ctx.events.emit(events.MAP_PROGRESS, {"done": len(done), "total": mine["total"]}, node_id=node_id)
+    if len(done) >= mine["total"]:
+        ordered = [done[str(i)] for i in range(mine["total"])]
+        update["results"] = {node_id: keep_small(ctx, ordered, name=f"{node_id}.json", node_id=node_id)}
+    return update
+
+
+def pending_sends(spec: WorkflowSpec, node_id: str, config: MapConfig, state: Mapping[str, Any],
+                  ctx: RunContext) -> list[Send] | None:
+    """The next batch of items to run, or None when the map is finished."""
+    mine = (state.get("maps") or {}).get(node_id) or {}
+    done = mine.get("done") or {}
+    if node_id in (state.get("results") or {}) and len(done) >= mine.get("total", 0):
+        return None
+    items = materialize(mine["items"], ctx)
+    todo = [i for i in range(mine["total"]) if str(i) not in done][: config.max_parallel]
+    return [Send(item_node_name(node_id), {"map_id": node_id, "index": i, "item": items[i],
+                                           "inputs": state.get("inputs") or {},
+                                           "results": state.get("results") or {}}) for i in todo]
+
+
+def run_item(spec: WorkflowSpec, node_id: str, config: MapConfig, payload: Mapping[str, Any],
+             ctx: RunContext) -> dict[str, Any]:
+    body = config.body
+    run = BODIES[config.node.type]
+    update = run(spec, node_id, body, payload, ctx, {"item": payload["item"], "index": payload["index"]})
+    return {"maps": {node_id: {"done": {str(payload["index"]): update["results"][node_id]}}}}

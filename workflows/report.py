@@ -1,0 +1,54 @@
+"""Rendering a report body (Markdown) to sanitised HTML or to PDF, with charts embedded."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import datetime, timezone
+from collections.abc import Sequence
+
+import markdown
+import nh3
+
+_TAGS = {"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "table", "thead", "tbody", "tr", "th",
+         "td", "code", "pre", "blockquote", "br", "hr", "a", "img", "figure", "figcaption", "section"}
+_FIXED_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;color:#1d2330}"
+          "table{border-collapse:collapse}td,th{border:1px solid #ccd;padding:.3rem .6rem;text-align:right}"
+          "th:first-child,td:first-child{text-align:left}img{max-width:100%}")
+
+
+def body_html(text: str) -> str:
+    """Markdown to HTML with only harmless tags: CRM text in a report cannot inject scripts."""
+    raw = markdown.markdown(text, extensions=["tables"])
+    return nh3.clean(raw, tags=_TAGS, attributes={"a": {"href"}, "img": {"src", "alt"}},
+                     url_schemes={"http", "https", "data"})
+
+
+def html_document(title: str, text: str, charts: Sequence[tuple[str, bytes]]) -> str:
+    figures = "".join(
+        f'<figure><img alt="{nh3.clean_text(caption)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode()}"><figcaption>{nh3.clean_text(caption)}</figcaption></figure>'
+        for caption, png in charts)
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{nh3.clean_text(title)}</title>"
+            f"<style>{_STYLE}</style></head><body>{body_html(text)}{figures}</body></html>")
+
+
+def pdf_document(title: str, text: str, charts: Sequence[tuple[str, bytes]]) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_creation_date(_FIXED_DATE)  # same report, same bytes
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    # The core PDF fonts cover Latin-1 only; other characters are replaced, not dropped silently.
+    safe = body_html(text).encode("latin-1", errors="replace").decode("latin-1")
+    pdf.write_html(safe)
+    for caption, png in charts:
+        pdf.ln(4)
+        pdf.image(io.BytesIO(png), w=170)
+        pdf.set_font("helvetica", size=9)
+        pdf.cell(0, 6, caption.encode("latin-1", errors="replace").decode("latin-1"), new_x="LMARGIN",
+                 new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,1 @@
+"""Tools an agent (or a deliver/fetch node) can call: connector operations and built-ins."""

@@ -1,0 +1,37 @@
+"""Export and import of a workflow as one YAML file that round-trips exactly.
+
+``load_yaml(dump_yaml(data)) == data`` for any spec data: keys keep their order, long
+strings become block scalars, and nothing is converted on the way (YAML 1.1 booleans such
+as ``on``/``yes`` and date-like strings are quoted by the dumper because the safe loader
+would otherwise read them back as other types).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value and all(line == line.rstrip() for line in value.split("\n")) and "\t" not in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump_yaml(spec_data: dict[str, Any]) -> str:
+    return yaml.dump(spec_data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def load_yaml(text: str) -> dict[str, Any]:
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError("a workflow file must hold a mapping at the top level")
+    return data
