@@ -1,0 +1,69 @@
+"""Getting a run advanced: Celery workers in production, threads in the embedded mode."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connections, transaction
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def enqueue(run_id, *, countdown: float = 0.0) -> None:
+    """Ask for a slice of the run once the current transaction commits."""
+    run_id = str(run_id)
+    transaction.on_commit(lambda: _send(run_id, countdown))
+
+
+def _send(run_id: str, countdown: float) -> None:
+    if settings.RUN_EXECUTION == "celery":
+        from .tasks import advance_run
+
+        try:
+            advance_run.apply_async(args=[run_id], countdown=countdown or None)
+        except Exception:  # noqa: BLE001 - the row is durable; the sweeper re-sends lost nudges
+            log.warning("could not enqueue run %s; the sweeper will pick it up", run_id, exc_info=True)
+    else:
+        _pool().submit(_drive, run_id, countdown)
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="farside-run")
+        return _executor
+
+
+def _drive(run_id: str, countdown: float) -> None:
+    """In-process execution: advance slice after slice until the run stops asking."""
+    from .engine import run_advance
+
+    try:
+        if countdown:
+            time.sleep(countdown)
+        while True:
+            outcome = run_advance(run_id=run_id, worker=worker_name())
+            if not outcome.again:
+                break
+            if outcome.retry_in:
+                time.sleep(outcome.retry_in)
+    except Exception:  # noqa: BLE001 - a thread has nobody to raise to
+        log.exception("in-process run %s crashed", run_id)
+    finally:
+        connections.close_all()
+

@@ -1,0 +1,248 @@
+"""Advancing a run by one bounded slice (DESIGN.md §2).
+
+``run_advance`` claims the run with a conditional UPDATE (one lease holder at a time),
+builds the graph from the pinned spec, runs at most ``RUN_SLICE_STEPS`` super-steps or
+``RUN_SLICE_SECONDS`` against the checkpointer, then records the outcome and says
+whether another slice is needed. Every write after the claim is guarded by the lease,
+so a worker that lost its lease (it stalled, the sweeper handed the run to another)
+cannot overwrite the newer owner's work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Case, F, PositiveIntegerField, Q, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from langgraph.errors import GraphDrained
+from langgraph.runtime import RunControl
+from langgraph.types import Command
+
+import workflows
+from workflows.context import RunContext
+
+from .checkpoints import checkpointer
+from .models import Approval, Run, RunStatus
+from .ports import DbArtifactStore, DbEventSink, DbWriteLedger
+from .runtime import compiled_graph, connector_provider, live_nudge, model_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SliceOutcome:
+    """What happened in one call of ``run_advance``; ``again`` asks for another slice."""
+
+    status: str
+    again: bool = False
+    retry_in: float = 0.0
+    steps: int = 0
+
+
+SKIPPED = SliceOutcome(status="skipped")
+
+
+def _claim(run_id: str, worker: str) -> Run | None:
+    now = timezone.now()
+    claimable = Q(lease_owner="") | Q(lease_expires_at__lt=now)
+    updated = (
+        Run.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        .filter(claimable)
+        .update(
+            lease_owner=worker,
+            lease_expires_at=now + timedelta(seconds=settings.RUN_LEASE_SECONDS),
+            status=RunStatus.RUNNING,
+            started_at=Coalesce(F("started_at"), now),
+            slices=F("slices") + 1,
+            # Taking over a lease that expired means the previous holder died mid-slice.
+            attempts=Case(When(~Q(lease_owner=""), then=F("attempts") + 1), default=F("attempts"),
+                           output_field=PositiveIntegerField()),
+        )
+    )
+    if not updated:
+        return None
+    return Run.objects.select_related("version", "organization").get(pk=run_id)
+
+
+def _guarded(run: Run, worker: str):
+    return Run.objects.filter(pk=run.pk, lease_owner=worker)
+
+
+def _finish(run: Run, worker: str, status: str, **fields: Any) -> bool:
+    now = timezone.now()
+    return bool(_guarded(run, worker).update(status=status, finished_at=now, lease_owner="",
+                                             lease_expires_at=now, **fields))
+
+
+def _release(run: Run, worker: str, **fields: Any) -> bool:
+    return bool(_guarded(run, worker).update(lease_owner="", lease_expires_at=timezone.now(), **fields))
+
+
+class _Heartbeat:
+    """Keeps the lease alive during long model calls and turns a cancel request into a
+    drain at the next super-step boundary."""
+
+    def __init__(self, run: Run, worker: str, control: RunControl):
+        self._run, self._worker, self._control = run, worker, control
+        self.cancelled = False
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease-{run.pk}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        interval = max(0.2, min(settings.RUN_LEASE_SECONDS / 4, 2.0))
+        try:
+            while not self._stop.wait(interval):
+                expires = timezone.now() + timedelta(seconds=settings.RUN_LEASE_SECONDS)
+                if not _guarded(self._run, self._worker).update(lease_expires_at=expires):
+                    self.lost = True
+                    self._control.request_drain("lease lost")
+                    return
+                if Run.objects.filter(pk=self._run.pk, cancel_requested=True).exists():
+                    self.cancelled = True
+                    self._control.request_drain("cancelled")
+                    return
+        finally:
+            connections.close_all()
+
+
+def run_advance(*, run_id: str, worker: str) -> SliceOutcome:
+    run = _claim(run_id, worker)
+    if run is None:
+        return SKIPPED
+    events = DbEventSink(run, on_flush=live_nudge)
+    try:
+        outcome = _advance(run, worker, events)
+    finally:
+        events.close()
+    return outcome
+
+
+def _advance(run: Run, worker: str, events: DbEventSink) -> SliceOutcome:
+    if run.slices == 1:
+        events.emit("run.started", {"attempt": run.attempts, "version": run.version.number,
+                                    "trigger": run.trigger})
+    if run.cancel_requested:
+        return _end(run, worker, events, RunStatus.CANCELLED)
+    if run.attempts > settings.RUN_MAX_ATTEMPTS:
+        return _end(run, worker, events, RunStatus.FAILED, error_code="attempts_exhausted",
+                    error=f"The run was interrupted {run.attempts} times (worker crashes or restarts) and was "
+                          f"stopped after the limit of {settings.RUN_MAX_ATTEMPTS}. Its steps so far are saved; "
+                          "start it again once the workers are stable.")
+    if run.attempts:
+        events.emit("run.resumed", {"attempt": run.attempts, "slice": run.slices})
+
+    control = RunControl()
+    steps = 0
+    try:
+        spec = workflows.load_spec(run.version.spec)
+        graph = compiled_graph(run.version.checksum, run.version.spec, checkpointer())
+        config = {"configurable": {"thread_id": str(run.pk)}, "recursion_limit": 100_000}
+        context = RunContext(
+            run_id=str(run.pk), organization_id=str(run.organization_id), model=model_client(),
+            connectors=connector_provider(run), events=events, artifacts=DbArtifactStore(run),
+            ledger=DbWriteLedger(run), timezone=run.organization.timezone, language=run.organization.language,
+            is_cancelled=lambda: control.drain_requested,
+        )
+        graph_input = _graph_input(graph, config, run, spec)
+        deadline = time.monotonic() + settings.RUN_SLICE_SECONDS
+        with _Heartbeat(run, worker, control) as heartbeat:
+            try:
+                for _ in graph.stream(graph_input, config, context=context, stream_mode="updates",
+                                      durability="sync", control=control):
+                    steps += 1
+                    if steps >= settings.RUN_SLICE_STEPS or time.monotonic() >= deadline:
+                        control.request_drain("slice")
+            except GraphDrained:
+                pass
+        if heartbeat.lost:
+            return SliceOutcome(status="lease_lost", steps=steps)
+        if heartbeat.cancelled:
+            return _end(run, worker, events, RunStatus.CANCELLED, steps=steps)
+        state = graph.get_state(config)
+        if state.interrupts:
+            _wait_for_approval(run, worker, state.interrupts)
+            events.emit("run.waiting_approval", {"approvals": len(state.interrupts)})
+            return SliceOutcome(status=RunStatus.WAITING_APPROVAL, steps=steps)
+        if state.next:
+            _release(run, worker, resume_value=None)
+            return SliceOutcome(status=RunStatus.RUNNING, again=True, steps=steps)
+        outputs = workflows.final_outputs(spec, state.values, context)
+    except Exception as exc:  # noqa: BLE001 - every failure of user work ends in a readable state
+        return _on_error(run, worker, events, exc, steps)
+    return _end(run, worker, events, RunStatus.SUCCEEDED, steps=steps, outputs=outputs, resume_value=None)
+
+
+def _end(run: Run, worker: str, events: DbEventSink, status: str, *, steps: int = 0, **fields: Any) -> SliceOutcome:
+    if _finish(run, worker, status, **fields):
+        payload = {"status": status}
+        if fields.get("error"):
+            payload["error"] = fields["error"]
+        events.emit("run.finished", payload)
+    return SliceOutcome(status=status, steps=steps)
+
+
+def _graph_input(graph, config: dict, run: Run, spec) -> Any:
+    state = graph.get_state(config)
+    if not state.values and not state.next:
+        return workflows.initial_state(spec, run.inputs)
+    pending = {i.id for i in state.interrupts}
+    if run.resume_value and pending:
+        # Only answer interrupts that are still pending; a crash after the resume step
+        # was checkpointed must not feed the same decision to a later interrupt.
+        answers = {k: v for k, v in run.resume_value.items() if k in pending}
+        if answers:
+            return Command(resume=answers)
+    return None
+
+
+def _wait_for_approval(run: Run, worker: str, interrupts) -> None:
+    with transaction.atomic():
+        for interrupt in interrupts:
+            payload = interrupt.value if isinstance(interrupt.value, dict) else {"value": interrupt.value}
+            Approval.objects.get_or_create(
+                run=run, interrupt_id=interrupt.id,
+                defaults={
+                    "organization_id": run.organization_id,
+                    "node_id": str(payload.get("node_id") or "")[:120],
+                    "title": str(payload.get("title") or "Approval needed")[:300],
+                    "tool": str(payload.get("tool") or "")[:120],
+                    "requested": payload,
+                    "required_approvers": max(1, int(payload.get("required_approvers") or 1)),
+                },
+            )
+        _release(run, worker, status=RunStatus.WAITING_APPROVAL, resume_value=None)
+
+
+def _on_error(run: Run, worker: str, events: DbEventSink, exc: Exception, steps: int) -> SliceOutcome:
+    retryable = bool(getattr(exc, "retryable", False))
+    if retryable and run.attempts < settings.RUN_MAX_ATTEMPTS:
+        log.warning("run %s: transient failure, will retry: %s", run.pk, exc)
+        events.emit("run.retrying", {"error": _readable(exc), "attempt": run.attempts + 1})
+        _release(run, worker, attempts=F("attempts") + 1)
+        return SliceOutcome(status=RunStatus.RUNNING, again=True, retry_in=min(60.0, 2.0 ** run.attempts),
+                            steps=steps)
+    log.exception("run %s failed", run.pk)
+    return _end(run, worker, events, RunStatus.FAILED, steps=steps, error_code=type(exc).__name__[:64],
+                error=_readable(exc))
+
+
+def _readable(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text[:4000]

@@ -1,0 +1,123 @@
+"""Database-backed implementations of the ports a running graph uses (workflows.context)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F, Max
+
+from workflows.context import ArtifactRef
+
+from .models import Artifact, Run, RunEvent, WriteRecord
+
+log = logging.getLogger(__name__)
+
+
+def _jsonable(value: Any) -> Any:
+    """Payloads come from model and connector output; make them safe for a JSON column."""
+    return json.loads(json.dumps(value, default=str))
+
+
+class DbEventSink:
+    """Appends RunEvents in order. ``emit`` is cheap and thread-safe: events are numbered
+    at once and written in batches by a flusher thread, so a node running 300 tool calls
+    in parallel threads never waits on the database, and the dashboard sees them within
+    a fraction of a second."""
+
+    FLUSH_SECONDS = 0.2
+
+    def __init__(self, run: Run, *, on_flush=None):
+        self._run_id = run.pk
+        self._org_id = run.organization_id
+        self._lock = threading.Lock()
+        self._buffer: list[RunEvent] = []
+        self._seq = RunEvent.objects.filter(run_id=run.pk).aggregate(m=Max("seq"))["m"] or 0
+        self._on_flush = on_flush
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"events-{run.pk}", daemon=True)
+        self._thread.start()
+
+    def emit(self, kind: str, payload: Mapping[str, Any], *, node_id: str | None = None) -> None:
+        with self._lock:
+            self._seq += 1
+            self._buffer.append(RunEvent(organization_id=self._org_id, run_id=self._run_id, seq=self._seq,
+                                         kind=kind[:48], node_id=(node_id or "")[:120], payload=_jsonable(payload)))
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(self.FLUSH_SECONDS):
+                self.flush()
+        finally:
+            connections.close_all()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._buffer = self._buffer, []
+        if not batch:
+            return
+        RunEvent.objects.bulk_create(batch)
+        self._record_totals(batch)
+        if self._on_flush is not None:
+            self._on_flush(self._run_id, batch[-1].seq)
+
+    def _record_totals(self, batch: list[RunEvent]) -> None:
+        totals = {"model_calls": 0, "tool_calls": 0, "prompt_tokens": 0, "cached_tokens": 0,
+                  "completion_tokens": 0, "model_seconds": 0.0}
+        for event in batch:
+            if event.kind == "model.call":
+                usage = event.payload.get("usage") or {}
+                totals["model_calls"] += 1
+                totals["prompt_tokens"] += int(usage.get("prompt_tokens") or 0)
+                totals["cached_tokens"] += int(usage.get("cached_tokens") or 0)
+                totals["completion_tokens"] += int(usage.get("completion_tokens") or 0)
+                totals["model_seconds"] += float(event.payload.get("duration_s") or 0.0)
+            elif event.kind == "tool.call":
+                totals["tool_calls"] += 1
+        changed = {k: F(k) + v for k, v in totals.items() if v}
+        if changed:
+            Run.objects.filter(pk=self._run_id).update(**changed)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.flush()
+
+
+class DbArtifactStore:
+    def __init__(self, run: Run):
+        self._run = run
+
+    def put(self, *, name: str, content: bytes, media_type: str, node_id: str | None = None) -> ArtifactRef:
+        artifact = Artifact.objects.create(organization_id=self._run.organization_id, run=self._run,
+                                           node_id=node_id or "", name=name[:255], media_type=media_type,
+                                           size=len(content), content=content)
+        return ArtifactRef(id=str(artifact.pk), name=artifact.name, media_type=media_type, size=len(content))
+
+    def get(self, artifact_id: str) -> bytes:
+        # Scoped to the run's organization: a spec cannot read another tenant's artifact by id.
+        artifact = Artifact.objects.filter(organization_id=self._run.organization_id, pk=artifact_id).first()
+        if artifact is None:
+            raise KeyError(f"artifact {artifact_id} not found")
+        return bytes(artifact.content)
+
+
+class DbWriteLedger:
+    def __init__(self, run: Run):
+        self._run = run
+
+    def get(self, key: str) -> Any | None:
+        record = WriteRecord.objects.filter(organization_id=self._run.organization_id, key=key).first()
+        return None if record is None else record.result
+
+    def record(self, key: str, result: Any) -> None:
+        try:
+            with transaction.atomic():
+                WriteRecord.objects.create(organization_id=self._run.organization_id, run=self._run, key=key,
+                                           result=_jsonable(result))
+        except IntegrityError:
+            log.info("write %s was already recorded", key)

@@ -1,0 +1,105 @@
+"""Per-process resources a slice needs: compiled graphs, the model client, connectors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+
+import workflows
+from apps.automations.crypto import decrypt_secrets
+from apps.automations.models import Connection
+from connectors.base import Connector
+from connectors.registry import connector_class
+
+from .models import Run
+
+log = logging.getLogger(__name__)
+_graphs_lock = threading.Lock()
+_graphs: dict[tuple[str, int], Any] = {}
+
+
+def compiled_graph(checksum: str, spec_data: dict, saver) -> Any:
+    """The compiled graph for a spec version; compiled once per process and checkpointer."""
+    key = (checksum, id(saver))
+    with _graphs_lock:
+        graph = _graphs.get(key)
+        if graph is None:
+            graph = workflows.build_graph(workflows.load_spec(spec_data)).compile(checkpointer=saver)
+            _graphs[key] = graph
+        return graph
+
+
+@lru_cache(maxsize=1)
+def _client(urls: tuple[str, ...], model: str, api_key: str | None):
+    import inference
+
+    if not urls:
+        raise RuntimeError("no model server configured: set INFERENCE_BASE_URLS to your vLLM server(s)")
+    if len(urls) == 1:
+        return inference.ChatClient(urls[0], model, api_key=api_key)
+    return inference.ChatClient.from_router(inference.Router.from_urls(list(urls)), model, api_key=api_key)
+
+
+class _LazyModel:
+    """Resolves the model client on first use, so workflows without model steps run
+    even where no model server is configured."""
+
+    def chat(self, messages, tools=None, **params):
+        client = _client(tuple(settings.INFERENCE_BASE_URLS), settings.INFERENCE_MODEL, settings.INFERENCE_API_KEY)
+        return client.chat(messages, tools, **params)
+
+    def __getattr__(self, name: str):
+        client = _client(tuple(settings.INFERENCE_BASE_URLS), settings.INFERENCE_MODEL, settings.INFERENCE_API_KEY)
+        return getattr(client, name)
+
+
+def model_client() -> _LazyModel:
+    return _LazyModel()
+
+
+class RunConnectors:
+    """Connectors for one run, built from the organization's connections on first use."""
+
+    def __init__(self, run: Run):
+        self._run = run
+        self._cache: dict[str, Connector] = {}
+        self._lock = threading.Lock()
+
+    def connector(self, connector_type: str) -> Connector:
+        with self._lock:
+            if connector_type not in self._cache:
+                self._cache[connector_type] = self._build(connector_type)
+            return self._cache[connector_type]
+
+    def _build(self, connector_type: str) -> Connector:
+        cls = connector_class(connector_type)
+        if connector_type == "demo":
+            from apps.demo.store import DjangoDemoStore
+
+            return cls(settings={}, secrets={}, store=DjangoDemoStore(self._run.organization_id))
+        connection = (Connection.objects.filter(organization_id=self._run.organization_id,
+                                                connector_type=connector_type).order_by("pk").first())
+        if connection is None:
+            raise LookupError(f"this workflow uses {connector_type} but the organization has no "
+                              f"{connector_type} connection; add one under Connections")
+        return cls(settings=connection.settings, secrets=decrypt_secrets(connection.secrets_encrypted))
+
+
+def connector_provider(run: Run) -> RunConnectors:
+    return RunConnectors(run)
+
+
+def live_nudge(run_id, last_seq: int) -> None:
+    """Tell live viewers new events exist; they fetch them from the database."""
+    if not settings.REDIS_URL:
+        return
+    try:
+        from .live import publish
+
+        publish(run_id, last_seq)
+    except Exception:  # noqa: BLE001 - a missed nudge only delays a viewer's refresh
+        log.debug("live nudge failed", exc_info=True)

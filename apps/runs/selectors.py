@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.accounts.actors import Actor
+from apps.common.errors import NotFound
+
+from .models import Approval, ApprovalStatus, Artifact, Run, RunEvent
+
+
+def run_list(*, actor: Actor, workflow_id: int | None = None, status: str | None = None) -> QuerySet[Run]:
+    runs = Run.objects.filter(organization=actor.organization).select_related("workflow", "version")
+    if workflow_id is not None:
+        runs = runs.filter(workflow_id=workflow_id)
+    if status:
+        runs = runs.filter(status=status)
+    return runs
+
+
+def run_get(*, actor: Actor, run_id) -> Run:
+    try:
+        run = run_list(actor=actor).filter(pk=run_id).first()
+    except (ValueError, TypeError):  # not a UUID: it cannot exist
+        run = None
+    if run is None:
+        raise NotFound("run not found")
+    return run
+
+
+def run_events(*, actor: Actor, run_id, after_seq: int = 0, limit: int = 500) -> list[RunEvent]:
+    run = run_get(actor=actor, run_id=run_id)
+    return list(RunEvent.objects.filter(run=run, seq__gt=after_seq).order_by("seq")[:limit])
+
+
+def approval_list(*, actor: Actor, pending_only: bool = True) -> QuerySet[Approval]:
+    approvals = Approval.objects.filter(organization=actor.organization).select_related("run", "run__workflow")
+    if pending_only:
+        approvals = approvals.filter(status=ApprovalStatus.PENDING)
+    return approvals
+
+
+def approval_get(*, actor: Actor, approval_id: int) -> Approval:
+    approval = approval_list(actor=actor, pending_only=False).filter(pk=approval_id).first()
+    if approval is None:
+        raise NotFound("approval not found")
+    return approval
+
+
+def artifact_get(*, actor: Actor, artifact_id) -> Artifact:
+    try:
+        artifact = Artifact.objects.filter(organization=actor.organization, pk=artifact_id).first()
+    except (ValueError, TypeError):
+        artifact = None
+    if artifact is None:
+        raise NotFound("artifact not found")
+    return artifact
