@@ -97,6 +97,9 @@ INSTALLED_APPS = [
     "apps.automations",
     "apps.runs",
     "apps.demo",
+    "apps.triggers",
+    "apps.api",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [

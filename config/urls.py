@@ -1,6 +1,9 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("apps.api.urls")),
+    path("hooks/", include("apps.triggers.urls")),
+    path("", include("apps.dashboard.urls")),
 ]
