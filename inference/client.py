@@ -10,6 +10,7 @@ Over several replicas pass a `Router` instead of a URL (or use `ChatClient.from_
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -179,8 +180,8 @@ class ChatClient:
         retry_after = getattr(error, "retry_after", None)
         if isinstance(error, (RateLimitedError, CircuitOpenError)) and retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        exponential = tenacity.wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial)
-        return exponential(state)
+        backoff = self.backoff_initial * 2 ** (state.attempt_number - 1)
+        return min(self.backoff_max, backoff) + random.uniform(0, self.backoff_initial)
 
     def _attempt(
         self,
@@ -215,6 +216,7 @@ class ChatClient:
         read = min(self.idle_timeout, remaining)
         timeout = httpx.Timeout(connect=min(self.connect_timeout, remaining), read=read, write=read, pool=read)
         url = replica.url + "/chat/completions"
+        sent_at = time.monotonic()
         try:
             with self._http.stream("POST", url, content=payload, headers=self._headers, timeout=timeout) as response:
                 if response.status_code >= 400:
@@ -223,7 +225,7 @@ class ChatClient:
                 if not stream:
                     response.read()
                     return completion_from_response(response.json())
-                return self._read_stream(response, on_delta, deadline_at)
+                return self._read_stream(response, on_delta, deadline_at, sent_at)
         except httpx.TimeoutException as exc:
             if time.monotonic() >= deadline_at:
                 raise DeadlineExceededError(f"deadline passed: {exc!r}") from exc
@@ -233,9 +235,10 @@ class ChatClient:
         except httpx.TransportError as exc:
             raise TransportError(f"{type(exc).__name__} talking to {replica.name}: {exc}") from exc
 
-    def _read_stream(self, response: httpx.Response, on_delta: DeltaCallback, deadline_at: float) -> Completion:
+    def _read_stream(self, response: httpx.Response, on_delta: DeltaCallback, deadline_at: float, sent_at: float) -> Completion:
         decoder = SSEDecoder()
         accumulator = StreamAccumulator(on_delta)
+        accumulator.started = sent_at  # time to first token counts from the request, not the headers
         for chunk in response.iter_bytes():
             for data in decoder.feed(chunk):
                 _feed(accumulator, data)

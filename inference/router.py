@@ -186,10 +186,9 @@ class Router:
             )
         eligible = [r for r in order if r.serves(model) and self._is_healthy(r) and r.breaker.state != "open"]
         if not eligible:
-            waits = [r.breaker.retry_after() for r in order] + [self.health_interval]
             raise CircuitOpenError(
                 f"no replica available for model {model!r}: all unhealthy or circuit open",
-                retry_after=min(waits),
+                retry_after=min(self._ready_in(r) for r in order),
             )
         unsaturated = [r for r in eligible if not self._saturated(r)]
         candidates = unsaturated or sorted(eligible, key=lambda r: (self._load(r).waiting / r.weight))
@@ -267,6 +266,13 @@ class Router:
             replica.load = replica.load or ReplicaLoad()
         replica.load_scraped_at = self._clock()
         return replica.load
+
+    def _ready_in(self, replica: Replica) -> float:
+        """Seconds until the replica may be tried again (breaker reset or next health probe)."""
+        wait = replica.breaker.retry_after()
+        if not replica.healthy and replica.health_checked_at is not None:
+            wait = max(wait, self.health_interval - (self._clock() - replica.health_checked_at))
+        return max(0.0, wait)
 
     def _is_healthy(self, replica: Replica) -> bool:
         stale = replica.health_checked_at is None or self._clock() - replica.health_checked_at >= self.health_interval

@@ -59,6 +59,8 @@ class Reply(BaseModel):
     write_splits: list[int] | None = None
     """Write the SSE bytes to the socket in pieces of these sizes (cycled)."""
     omit_done: bool = False
+    inject_raw: str | None = None
+    """Bytes (as text) written verbatim after the first chunk, e.g. a malformed event."""
 
 
 def default_reply(body: dict[str, Any]) -> Reply:

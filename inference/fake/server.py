@@ -254,14 +254,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         turn = wire.resolve(reply, body, prompt_tokens, state.cached_tokens(prompt, prompt_tokens))
         request_id = f"chatcmpl-{uuid.uuid4().hex}"
+        ttft = reply.ttft_s if reply.ttft_s is not None else config.ttft_s
         state.admit(prompt_tokens)
         try:
-            time.sleep(reply.ttft_s if reply.ttft_s is not None else config.ttft_s)
             if body.get("stream"):
                 include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                self._stream(turn, reply, request_id, include_usage)
+                self._stream(turn, reply, request_id, include_usage, ttft)
             else:
+                time.sleep(ttft)
                 self._json(200, wire.whole_response(turn, request_id, config.model))
+        except OSError:  # the client went away (timeout, cut test); nothing to answer
+            self.close_connection = True
         finally:
             state.release(prompt_tokens)
             with state.lock:
@@ -269,12 +272,15 @@ class _Handler(BaseHTTPRequestHandler):
                 state.counters["vllm:generation_tokens_total"] += turn.usage["completion_tokens"]
                 state.counters["vllm:request_success_total"] += 1
 
-    def _stream(self, turn: wire.Turn, reply: Reply, request_id: str, include_usage: bool) -> None:
+    def _stream(self, turn: wire.Turn, reply: Reply, request_id: str, include_usage: bool, ttft: float) -> None:
+        """Headers go out at once, as uvicorn sends them; the first chunk waits for `ttft`."""
         chunks = wire.stream_chunks(turn, reply, request_id, self.state.config.model, include_usage)
         events = [wire.encode_event(c) for c in chunks]
         if reply.error_in_stream:
             error = wire.error_body(reply.status, reply.error or "engine error", reply.error_type)
             events = events[:2] + [wire.encode_event(error)]
+        if reply.inject_raw is not None:
+            events.insert(1, reply.inject_raw.encode())
         if not reply.omit_done:
             events.append(wire.encode_event("[DONE]"))
         self.send_response(200)
@@ -284,6 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         tpot = reply.tpot_s if reply.tpot_s is not None else self.state.config.tpot_s
         try:
+            time.sleep(ttft)
             if reply.write_splits:
                 self._write_split(b"".join(events), reply.write_splits)
             else:

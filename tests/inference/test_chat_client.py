@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from inference import ChatClient, Completion
 from inference.fake import FakeVLLMServer
-from k2_messages import tool, user
+from tests.inference.k2_messages import tool, user
 
 
 def test_it_streams_reasoning_and_content_into_one_completion(fake: FakeVLLMServer, client: ChatClient) -> None:

@@ -11,7 +11,7 @@ import jsonschema
 from inference import ChatClient, validate_tool_call
 from inference.fake import FakeVLLMRemote, FakeVLLMServer
 from inference.router import parse_metrics
-from k2_messages import tool, user
+from tests.inference.k2_messages import tool, user
 
 CRM_TOOL = {"type": "function", "function": {"name": "search_deals", "description": "Search CRM deals", "parameters": {
     "type": "object",

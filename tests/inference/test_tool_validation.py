@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from inference import ContextBudget, ToolCall, estimate_tokens, validate_tool_call
-from k2_messages import tool, user
+from tests.inference.k2_messages import tool, user
 
 TOOLS = [tool("search_deals", stage={"type": "string", "enum": ["open", "won"]}, limit={"type": "integer", "minimum": 1})]
 
