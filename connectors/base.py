@@ -89,9 +89,14 @@ class Connector:
     type: ClassVar[str]
     operations: ClassVar[tuple[Operation, ...]] = ()
 
-    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str]):
+    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None):
+        from .ledger import default_ledger
+
         self.settings = dict(settings)
         self.secrets = dict(secrets)
+        # Where writes record their idempotency keys when the remote API cannot (see ledger.py);
+        # the app passes one backed by its database, scoped to the connection.
+        self.ledger = ledger if ledger is not None else default_ledger()
         # Every message this connector logs or raises passes through the redactor, which
         # also learns tokens the connector obtains later (OAuth access tokens).
         self.redactor: Redactor = watch(Redactor.for_secrets(self.secrets))

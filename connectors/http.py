@@ -216,6 +216,7 @@ class HttpClient:
                     self._say(f"{method} {_where(url, self._client)}: {type(exc).__name__}: {exc}"),
                     retryable=True,
                 )
+                error.never_sent = never_sent  # type: ignore[attr-defined]
                 delay = self.retry.backoff(attempt)
                 if (never_sent or safe_to_repeat) and self._may_wait(attempt, waited, delay):
                     self._log(logging.WARNING, "%s %s failed (%s); retry %d in %.2fs",

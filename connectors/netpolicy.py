@@ -53,11 +53,13 @@ class NetworkPolicy:
         for family, _, _, _, sockaddr in infos:
             address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
             if not self.permits(address):
-                raise ConnectorError(
+                refusal = ConnectorError(
                     f"refusing to connect to {host!r}: it resolves to the non-public address "
                     f"{address}, which is not on the allowlist",
                     retryable=False,
                 )
+                refusal.never_sent = True  # type: ignore[attr-defined]
+                raise refusal
             if (family, address) not in resolved:
                 resolved.append((family, address))
         return resolved

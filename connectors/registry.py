@@ -28,6 +28,7 @@ def _load_builtin() -> None:
 
 _BUILTIN_MODULES: list[str] = [
     "connectors.demo",
+    "connectors.hubspot",
 ]
 
 

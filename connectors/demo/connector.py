@@ -56,8 +56,12 @@ class DemoConnector(Connector):
     type = "demo"
     operations = OPERATIONS
 
-    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], store: DemoStore | None = None):
-        super().__init__(settings=settings, secrets=secrets)
+    def __init__(
+        self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], store: DemoStore | None = None,
+        ledger: Any = None,
+    ):
+        # Idempotency lives in the store itself (it keeps the keys), so the ledger is unused.
+        super().__init__(settings=settings, secrets=secrets, ledger=ledger)
         self.store = store if store is not None else _store_factory(self.settings)
 
     def today(self) -> date:
