@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from inference import ChatClient, CircuitOpenError, Replica, Router
+from inference.fake import FakeVLLMServer
+from tests.inference.k2_messages import user
+
+MODEL = "kimi-k2-thinking"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def _replicas() -> Iterator[list[FakeVLLMServer]]:
+    servers = [FakeVLLMServer().start() for _ in range(3)]
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def replicas(_replicas: list[FakeVLLMServer]) -> list[FakeVLLMServer]:
+    for server in _replicas:
+        if server._server is None:
+            server.start()
+        server.reset()
+    return _replicas
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def router(replicas: list[FakeVLLMServer], clock: Clock) -> Iterator[Router]:
+    r = Router.from_settings([s.url for s in replicas], clock=clock, metrics_ttl=1.0, health_interval=5.0)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def client(router: Router) -> Iterator[ChatClient]:
+    with ChatClient.from_router(router, MODEL, sleep=lambda s: None) as c:
+        yield c
+
+
+def server_of(replicas: list[FakeVLLMServer], backend: str) -> FakeVLLMServer:
+    return next(s for s in replicas if s.url == backend)
+
+
+def test_a_run_sticks_to_one_replica_across_calls(client: ChatClient) -> None:
+    homes = {key: {client.chat(user(), session_key=key).backend for _ in range(3)} for key in (f"run-{i}" for i in range(12))}
+
+    assert all(len(backends) == 1 for backends in homes.values())
+    assert len({b for backends in homes.values() for b in backends}) == 3  # the keys spread over all replicas
+
+
+def test_weights_give_a_replica_a_larger_share_of_runs(replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    router = Router.from_settings(",".join(s.url for s in replicas), weights=[3, 1, 1], clock=clock)
+
+    shares = Counter(router.ring_order(f"run-{i}")[0].url for i in range(600))
+
+    assert shares[replicas[0].url] > 2 * shares[replicas[1].url]
+    assert shares[replicas[0].url] > 2 * shares[replicas[2].url]
+
+
+def test_removing_a_replica_moves_only_its_own_runs(replicas: list[FakeVLLMServer]) -> None:
+    full = Router.from_settings([s.url for s in replicas])
+    reduced = Router.from_settings([s.url for s in replicas[:2]])
+    keys = [f"run-{i}" for i in range(300)]
+
+    moved = [k for k in keys if full.ring_order(k)[0].url != reduced.ring_order(k)[0].url]
+
+    assert all(full.ring_order(k)[0].url == replicas[2].url for k in moved)
+
+
+def test_it_spills_over_when_metrics_say_the_home_replica_is_queueing(client: ChatClient, router: Router, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    home = server_of(replicas, client.chat(user(), session_key="run-a").backend)
+    home.set_metrics(waiting=12)
+    clock.now += 2  # past the metrics cache
+
+    spilled = client.chat(user(), session_key="run-a").backend
+
+    assert spilled != home.url
+    home.set_metrics()
+    clock.now += 2
+    assert client.chat(user(), session_key="run-a").backend == home.url
+
+
+def test_it_spills_over_when_the_kv_cache_is_nearly_full(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    home = server_of(replicas, client.chat(user(), session_key="run-kv").backend)
+    home.set_metrics(kv_cache_usage=0.97)
+    clock.now += 2
+
+    assert client.chat(user(), session_key="run-kv").backend != home.url
+
+
+def test_metrics_are_cached_briefly_not_scraped_per_call(client: ChatClient, replicas: list[FakeVLLMServer]) -> None:
+    home = server_of(replicas, client.chat(user(), session_key="run-c").backend)
+    home.set_metrics(waiting=12)
+
+    assert client.chat(user(), session_key="run-c").backend == home.url  # same instant: cached load
+
+
+def test_when_every_replica_is_saturated_the_run_goes_to_the_least_loaded(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    for server, waiting in zip(replicas, (30, 8, 20)):
+        server.set_metrics(waiting=waiting)
+    clock.now += 2
+
+    assert client.chat(user(), session_key="run-s").backend == replicas[1].url
+
+
+def test_a_dead_replica_is_avoided_and_readmitted_when_healthy(client: ChatClient, router: Router, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    home = server_of(replicas, client.chat(user(), session_key="run-d").backend)
+    home.stop()
+
+    moved = client.chat(user(), session_key="run-d")
+    requests_before = len(home.requests)
+    again = client.chat(user(), session_key="run-d")
+
+    assert moved.backend != home.url and again.backend == moved.backend
+    home.restart()
+    assert len(home.requests) == requests_before  # nothing was sent to it while it was dead
+    clock.now += 6  # next health probe finds it alive
+    assert client.chat(user(), session_key="run-d").backend == home.url
+
+
+def test_a_replica_failing_health_checks_is_avoided(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    home = server_of(replicas, client.chat(user(), session_key="run-h").backend)
+    home.set_health(False)
+    clock.now += 6
+
+    assert client.chat(user(), session_key="run-h").backend != home.url
+    home.set_health(True)
+    clock.now += 6
+    assert client.chat(user(), session_key="run-h").backend == home.url
+
+
+def test_with_every_replica_down_the_call_fails_as_circuit_open(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    for server in replicas:
+        server.set_health(False)
+    clock.now += 6
+
+    with pytest.raises(CircuitOpenError) as caught:
+        client.chat(user(), session_key="run-x")
+
+    assert caught.value.retryable and caught.value.retry_after is not None
+
+
+def test_the_deep_health_check_asks_for_one_token(router: Router, replicas: list[FakeVLLMServer]) -> None:
+    result = router.deep_check(router.replicas[0], MODEL)
+
+    assert result.ok
+    assert replicas[0].requests[-1]["max_tokens"] == 1
+
+
+def test_the_deep_health_check_fails_when_the_engine_errors(router: Router, replicas: list[FakeVLLMServer]) -> None:
+    replicas[0].push({"status": 500, "error": "EngineDeadError"})
+
+    result = router.deep_check(router.replicas[0], MODEL)
+
+    assert not result.ok and "500" in result.error
+    assert router.replicas[0].healthy is False
+
+
+def test_replicas_serving_another_model_are_not_chosen(replicas: list[FakeVLLMServer]) -> None:
+    router = Router.from_settings([s.url for s in replicas], models=["kimi-k2-thinking", "qwen3-30b-a3b", "qwen3-30b-a3b"])
+
+    picks = {router.pick(f"run-{i}", "qwen3-30b-a3b").url for i in range(40)}
+
+    assert picks == {replicas[1].url, replicas[2].url}
+
+
+def test_calls_without_a_session_key_spread_by_load(replicas: list[FakeVLLMServer]) -> None:
+    router = Router.from_settings([s.url for s in replicas])
+    router.replicas[0].inflight = 3  # e.g. three long calls already running there
+    leases = []
+    for _ in range(6):
+        leases.append(router.lease(router.pick()))
+        leases[-1].__enter__()
+
+    assert [r.inflight for r in router.replicas] == [3, 3, 3]
+    for lease in leases:
+        lease.__exit__(None, None, None)
+
+
+def test_settings_must_line_up(replicas: list[FakeVLLMServer]) -> None:
+    with pytest.raises(ValueError):
+        Router.from_settings([s.url for s in replicas], weights=[1, 2])
