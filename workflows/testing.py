@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,9 @@ class MemoryArtifacts:
         self._ids = itertools.count(1)
 
     def put(self, *, name: str, content: bytes, media_type: str, node_id: str | None = None) -> ArtifactRef:
-        ref = ArtifactRef(id=f"art{next(self._ids)}", name=name, media_type=media_type, size=len(content))
+        # Globally unique ids, as the app layer's are: caches key on them across stores.
+        ref = ArtifactRef(id=f"art{next(self._ids)}-{uuid.uuid4().hex[:12]}", name=name, media_type=media_type,
+                          size=len(content))
         self._data[ref.id] = (ref, bytes(content))
         return ref
 

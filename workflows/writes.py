@@ -102,7 +102,9 @@ def ask_approval(ctx: RunContext, *, node_id: str, title: str, tool: str | None,
 
 def perform_write(ctx: RunContext, spec: WorkflowSpec, *, node_id: str, tool: Tool, arguments: dict[str, Any],
                   key: str, reasoning: str = "", title: str | None = None, step: int = 0, call_id: str = "",
-                  override: PolicyMode | None = None) -> WriteOutcome:
+                  override: PolicyMode | None = None, decision: dict[str, Any] | None = None) -> WriteOutcome:
+    """Perform one write under the policy. ``decision`` is an approval already obtained with
+    :func:`ask_approval` (the agent asks for all of a turn's approvals before running any call)."""
     mode = policy_for(spec, tool.name, override)
     base = {"step": step, "call_id": call_id, "tool": tool.name, "kind": "write", "idempotency_key": key,
             "policy": mode}
@@ -119,7 +121,7 @@ def perform_write(ctx: RunContext, spec: WorkflowSpec, *, node_id: str, tool: To
         return WriteOutcome("denied", arguments)
     approval: dict[str, Any] = {}
     if mode == "approve":
-        approval = ask_approval(ctx, node_id=node_id, title=title or f"Allow {tool.name}?", tool=tool.name,
+        approval = decision or ask_approval(ctx, node_id=node_id, title=title or f"Allow {tool.name}?", tool=tool.name,
                                 arguments=arguments, reasoning=reasoning,
                                 required=spec.write_policy.required_approvers, key=key)
         if approval["decision"] != "approve":

@@ -24,7 +24,7 @@ class Budgets(Strict):
     """Limits for one agent node; spec-level values are the defaults for every agent."""
 
     max_tool_calls: int = Field(300, ge=1, le=5000)
-    max_tokens: int = Field(2_000_000, ge=1)
+    max_tokens: int = Field(50_000_000, ge=1)  # prompt + completion, summed over every call
     max_seconds: float = Field(3600.0, gt=0)
     max_cost_usd: float | None = Field(None, gt=0)
 

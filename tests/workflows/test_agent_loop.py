@@ -1,0 +1,141 @@
+"""The agent loop against the real fake vLLM HTTP server and the demo connector."""
+
+import pytest
+
+from workflows.agent import transcript
+
+
+def agent_spec(tools=("calculator",), budgets=None, **config):
+    node = {"id": "work", "type": "agent",
+            "config": {"instructions": "You are a diligent analyst.", "task": "Compute things for {{ inputs.who }}.",
+                       "tools": list(tools), **config}}
+    if budgets:
+        node["config"]["budgets"] = budgets
+    return {"spec_version": 1, "name": "agent", "nodes": [node],
+            "inputs": {"type": "object", "properties": {"who": {"type": "string", "default": "Ada"}}},
+            "outputs": {"answer": "results.work.answer"}}
+
+
+def calc(i):
+    return {"reasoning": f"thinking {i}", "tool_calls": [{"name": "calculator", "arguments": {"expression": f"{i}+1"}}]}
+
+
+def test_an_agent_makes_300_tool_calls_sending_every_reasoning_back_with_ids_echoed(runner, client, fake_model):
+    fake_model.script([calc(i) for i in range(300)] + [{"reasoning": "all done", "content": "The answer is 301."}])
+    run = runner(agent_spec(), model=client)
+    assert run.start() == []
+    assert run.outputs()["answer"] == "The answer is 301."
+    assert run.state["results"]["work"]["tool_calls"] == 300
+    requests = fake_model.requests
+    assert len(requests) == 301
+    last = requests[-1]["messages"]
+    assistants = [m for m in last if m["role"] == "assistant"]
+    assert [m["reasoning_content"] for m in assistants] == [f"thinking {i}" for i in range(300)]
+    assert all(m["reasoning"] == m["reasoning_content"] for m in assistants)
+    tool_results = [m for m in last if m["role"] == "tool"]
+    assert [t["tool_call_id"] for t in tool_results] == [a["tool_calls"][0]["id"] for a in assistants]
+    assert tool_results[-1]["content"] == '{"result": 300}'
+    # The prompt prefix is byte-stable: each request starts with the previous request's messages.
+    assert all(requests[i]["messages"] == requests[i + 1]["messages"][: len(requests[i]["messages"])]
+               for i in range(0, 300, 37))
+
+
+def test_the_default_ceiling_stops_an_endless_agent_and_asks_for_a_final_answer(runner, client, fake_model):
+    fake_model.script([calc(i) for i in range(300)] + [{"content": "Final: partial results."}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    final_request = fake_model.requests[-1]
+    assert "tools" not in final_request or not final_request["tools"]
+    assert "tool-call budget" in final_request["messages"][-1]["content"] or \
+        "tool calls budget" in final_request["messages"][-1]["content"]
+    result = run.state["results"]["work"]
+    assert result["answer"] == "Final: partial results." and result["stopped_by"] == "tool_calls"
+    assert [e.payload["budget"] for e in run.events("budget.exhausted")] == ["tool_calls"]
+
+
+def test_a_token_budget_stop_still_produces_a_final_answer(runner, client, fake_model):
+    fake_model.script([{**calc(i), "prompt_tokens": 1000, "completion_tokens": 100} for i in range(3)]
+                      + [{"content": "Stopped early, here is what I know."}])
+    run = runner(agent_spec(budgets={"max_tokens": 2500}), model=client)
+    run.start()
+    assert len(fake_model.requests) == 4
+    assert run.outputs()["answer"] == "Stopped early, here is what I know."
+    assert run.state["results"]["work"]["stopped_by"] == "tokens"
+
+
+def test_tool_errors_and_invalid_arguments_go_back_to_the_model_as_tool_results(runner, client, fake_model):
+    fake_model.script([
+        {"tool_calls": [{"name": "calculator", "arguments": {"expression": "1/0"}},
+                        {"name": "calculator", "arguments": {"expr": "1"}},
+                        {"name": "demo__delete_everything", "arguments": {}},
+                        {"name": "calculator", "arguments": "{not json"}]},
+        {"content": "I could not compute it."}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    assert "division by zero" in results[0]
+    assert "invalid arguments for calculator" in results[1]
+    assert "does not exist" in results[2]
+    assert "could not be read" in results[3]
+    assert len(run.events("tool.rejected")) == 3
+
+
+def test_a_tool_call_cut_off_by_the_length_limit_is_never_executed(runner, client, fake_model):
+    fake_model.script([
+        {"reasoning": "write it", "tool_calls": [{"name": "demo.create_task", "arguments": {"subject": "x"}}],
+         "leak_tool_calls": "content", "cut_tool_section": True, "finish_reason": "length"},
+        {"content": "Sorry, giving up on the task."}])
+    run = runner(agent_spec(tools=("demo.create_task",)), model=client)
+    assert run.start() == []  # no approval was asked: nothing was about to run
+    assert not run.events("tool.call")
+    assert "cut off" in fake_model.requests[-1]["messages"][-1]["content"]
+
+
+def test_repeating_the_same_call_is_refused_after_three_times(runner, client, fake_model):
+    same = {"tool_calls": [{"name": "calculator", "arguments": {"expression": "2*2"}}]}
+    fake_model.script([same] * 5 + [{"content": "4"}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    assert results[:3] == ['{"result": 4}'] * 3
+    assert all("already called" in r for r in results[3:])
+
+
+def test_parallel_calls_all_run_and_answer_in_the_order_asked(runner, client, fake_model):
+    fake_model.script([{"tool_calls": [{"name": "calculator", "arguments": {"expression": f"{i}*10"}}
+                                       for i in range(7)]}, {"content": "ok"}])
+    run = runner(agent_spec(max_parallel_tools=3), model=client)
+    run.start()
+    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    assert results == [f'{{"result": {i * 10}}}' for i in range(7)]
+
+
+def test_a_cold_worker_rebuilds_the_same_history_from_artifacts(runner, client, fake_model):
+    fake_model.script([calc(i) for i in range(4)] + [{"content": "done"}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    head = run.state["agents"]["work"]["head"]
+    warm = transcript.load(run.ctx, head)
+    transcript.forget()
+    assert transcript.load(run.ctx, head) == warm
+    assert len(warm) == 2 + 4 * 2 + 1
+
+
+def test_large_tool_results_are_stored_as_artifacts_and_the_model_gets_a_preview(runner, client, fake_model):
+    fake_model.script([{"tool_calls": [{"name": "demo.search_deals", "arguments": {"limit": 500}}]},
+                       {"content": "done"}])
+    run = runner(agent_spec(tools=("demo.search_deals", "read_artifact"), inline_result_bytes=2000), model=client)
+    run.start()
+    content = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"][0]
+    assert "[full result: artifact " in content and len(content) < 2000
+    artifact_id = content.split("[full result: artifact ", 1)[1].split(",", 1)[0]
+    assert b'"results"' in run.ctx.artifacts.get(artifact_id)
+
+
+@pytest.mark.parametrize("answer, ok", [('{"total": 3}', True), ("three", False)])
+def test_a_final_answer_is_checked_against_the_output_schema(runner, client, fake_model, answer, ok):
+    fake_model.script([{"content": answer}, {"content": '{"total": 3}'}])
+    run = runner(agent_spec(output_schema={"type": "object", "required": ["total"]}), model=client)
+    run.start()
+    assert run.outputs()["answer"] == {"total": 3}
+    assert len(fake_model.requests) == (1 if ok else 2)

@@ -1,0 +1,148 @@
+"""One model turn of the agent loop (the node named by the agent's id).
+
+Checks the budgets (when one is spent, the turn asks for a final answer without tools),
+compacts the context when it nears the window, calls the model, and records what it said:
+tool calls wait in ``pending`` for the tools node; a call cut off by ``length`` is never run
+and the model is told; an answer without calls ends the loop (validated against
+``output_schema`` when there is one).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+from inference.budget import estimate_tokens
+
+from .. import events, modelcall
+from ..artifacts import keep_small
+from ..context import RunContext
+from ..errors import NodeError
+from ..expressions import render
+from ..nodes.common import scope
+from ..nodes.llm import parse_json
+from ..spec.configs import AgentConfig
+from ..spec.model import Budgets, WorkflowSpec
+from ..tools.catalog import get_tool
+from . import compaction, prompts, transcript
+from .state import AgentState, of
+
+MAX_RETRIES = 3
+
+
+def budgets(spec: WorkflowSpec, config: AgentConfig) -> Budgets:
+    return config.budgets or spec.budgets
+
+
+def offered_tools(config: AgentConfig) -> list[dict[str, Any]]:
+    return [get_tool(name).openai() for name in config.tools]
+
+
+def spent(a: AgentState, limits: Budgets) -> tuple[str, float, float] | None:
+    checks = [("tool_calls", a["calls"], limits.max_tool_calls), ("tokens", a["tokens"], limits.max_tokens),
+              ("seconds", round(a["elapsed_s"], 1), limits.max_seconds)]
+    if limits.max_cost_usd is not None:
+        checks.append(("cost_usd", round(a["cost_usd"], 4), limits.max_cost_usd))
+    return next(((name, used, limit) for name, used, limit in checks if used >= limit), None)
+
+
+def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[str, Any],
+        ctx: RunContext) -> dict[str, Any]:
+    a = of(dict(state), node_id)
+    started = time.monotonic()
+    messages = transcript.load(ctx, a["head"])
+    new: list[dict[str, Any]] = []
+    if a["head"] is None:
+        new = [{"role": "system", "content": config.instructions.rstrip() + prompts.SYSTEM_SUFFIX},
+               {"role": "user", "content": render(config.task, scope(state, ctx))}]
+    over = spent(a, budgets(spec, config))
+    if over is not None and a["finishing"] is None:
+        a["finishing"] = over[0]
+        ctx.events.emit(events.BUDGET_EXHAUSTED, {"budget": over[0], "used": over[1], "limit": over[2]},
+                        node_id=node_id)
+        new.append({"role": "user", "content": prompts.FINAL_ANSWER.format(budget=over[0].replace("_", " "),
+                                                                            used=over[1], limit=over[2])})
+    tools = None if a["finishing"] else offered_tools(config)
+    replace = _maybe_compact(spec, config, ctx, node_id, a, messages, new, tools)
+    view = [replace.get(i, m) for i, m in enumerate(messages)] + new
+    completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1)
+    a["step"] += 1
+    usage = completion.usage
+    a["tokens"] += usage.prompt_tokens + usage.completion_tokens
+    a["cost_usd"] += (usage.prompt_tokens * spec.model.price_per_million_input
+                      + usage.completion_tokens * spec.model.price_per_million_output) / 1e6
+    a["last_prompt_tokens"] = usage.prompt_tokens
+    reply = completion.to_message()
+    if tools is None:
+        reply.pop("tool_calls", None)  # offered none, so none run; a call without a result breaks the history
+    new.append(reply)
+    output: Any = None
+    if completion.tool_calls and tools is not None:
+        a["pending"] = [{"id": c.id, "name": c.name, "raw": c.raw_arguments} for c in completion.tool_calls]
+        a["reasoning"] = events.clip(completion.reasoning or "", 2000)
+        a["retries"] = 0
+    elif completion.truncated or completion.finish_reason == "length":
+        # A cut-off call is never executed; tell the model and let it try again, a few times.
+        new.append({"role": "user", "content": prompts.TRUNCATED})
+        output = _retry_or_fail(a, "the model's replies were cut off by max_tokens repeatedly")
+    elif not (completion.content or "").strip():
+        if a["finishing"] and a["retries"] >= MAX_RETRIES:
+            a["status"], a["pending"] = "done", []
+            output = f"The agent stopped at its {a['finishing'].replace('_', ' ')} budget without a final answer."
+        else:
+            new.append({"role": "user", "content": prompts.EMPTY})
+            output = _retry_or_fail(a, "the model returned empty replies repeatedly")
+    else:
+        output = _final(config, completion.content, a, new)
+    a["head"] = transcript.write(ctx, node_id=node_id, head=a["head"], messages=messages, append=new,
+                                 replace=replace, step=a["step"])
+    a["count"] = len(messages) + len(new)
+    a["elapsed_s"] += time.monotonic() - started
+    update: dict[str, Any] = {"agents": {node_id: dict(a)}}
+    if a["status"] == "done":
+        result = {"answer": output, "steps": a["step"], "tool_calls": a["calls"], "tokens": a["tokens"],
+                  "stopped_by": a["finishing"], "transcript": a["head"]}
+        update["results"] = {node_id: keep_small(ctx, result, name=f"{node_id}.answer.json", node_id=node_id)}
+    return update
+
+
+def _retry_or_fail(a: AgentState, reason: str) -> None:
+    a["pending"] = []
+    a["retries"] += 1
+    if a["retries"] > MAX_RETRIES:
+        raise NodeError(reason)
+
+
+def _final(config: AgentConfig, content: str, a: AgentState, new: list[dict[str, Any]]) -> Any:
+    a["pending"] = []
+    if config.output_schema is None:
+        a["status"] = "done"
+        return content
+    try:
+        value = parse_json(content)
+        jsonschema.validate(value, config.output_schema)
+    except (ValueError, jsonschema.ValidationError) as exc:
+        problem = exc.message if isinstance(exc, jsonschema.ValidationError) else f"it is not JSON ({exc})"
+        new.append({"role": "user", "content": prompts.OUTPUT_INVALID.format(problem=problem)})
+        _retry_or_fail(a, f"the final answer did not match the output schema: {problem}")
+        return None
+    a["status"] = "done"
+    return value
+
+
+def _maybe_compact(spec: WorkflowSpec, config: AgentConfig, ctx: RunContext, node_id: str, a: AgentState,
+                   messages: list[dict[str, Any]], new: list[dict[str, Any]],
+                   tools: list[dict[str, Any]] | None) -> dict[int, dict[str, Any]]:
+    limit = spec.model.context_window - spec.model.max_tokens
+    used = max(estimate_tokens(messages + new, tools), a["last_prompt_tokens"])
+    if used < config.compact_at * limit:
+        return {}
+    replace = compaction.compact(ctx, node_id, messages)
+    if replace:
+        a["compactions"] += 1
+        ctx.events.emit(events.CONTEXT_COMPACTED, {
+            "step": a["step"], "prompt_tokens": used, "limit": limit, "compacted_messages": len(replace),
+            "bytes_saved": compaction.saved_bytes(messages, replace)}, node_id=node_id)
+    return replace
