@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
     "apps.accounts",
@@ -218,7 +219,23 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("FARSIDE_QUEUE", "farside")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Farside API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Farside API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Start and follow workflow runs, decide approvals, manage workflows, connections, "
+                   "schedules and webhook endpoints. Authenticate with `Authorization: Bearer <token>`.",
+    # Swagger UI and Redoc are served from the vendored sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+# Requests per minute per API token (a fixed one-minute window shared by all web processes).
+API_RATE_LIMIT_PER_MINUTE = _int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+# The largest webhook body accepted; larger deliveries are refused with 413 and recorded.
+WEBHOOK_MAX_BODY_BYTES = _int("WEBHOOK_MAX_BODY_BYTES", 1_000_000, minimum=1024)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
@@ -232,4 +249,6 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {"task": "runs.sweep", "schedule": RUN_SWEEP_SECONDS},
+    # Starts queued schedule ticks whose previous run finished and sends due notify webhooks.
+    "sweep-triggers": {"task": "triggers.sweep", "schedule": _float("TRIGGERS_SWEEP_SECONDS", 5.0, minimum=0.5)},
 }
