@@ -75,3 +75,31 @@ class CeleryProcesses:
 def purge_queue() -> None:
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def restart_redis() -> None:
+    """Stop Redis without saving (queued messages are lost, as in a crash) and start it again."""
+    import shutil
+
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
+                   capture_output=True, timeout=10)
+    deadline = time.monotonic() + 10
+    while _redis_up() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.makedirs("/var/lib/redis", exist_ok=True)
+    os.makedirs("/var/log/redis", exist_ok=True)
+    subprocess.run([shutil.which("redis-server") or "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1",
+                    "--port", "6379", "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
+                    "--logfile", "/var/log/redis/farside.log"], check=True, timeout=10)
+    deadline = time.monotonic() + 20
+    while not _redis_up():
+        if time.monotonic() > deadline:
+            raise RuntimeError("Redis did not come back after the restart")
+        time.sleep(0.1)
+
+
+def _redis_up() -> bool:
+    try:
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False

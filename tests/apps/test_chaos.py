@@ -1,0 +1,89 @@
+"""Crash recovery with real processes: workers killed with SIGKILL, Redis restarted."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import pytest
+
+from apps.automations.services import workflow_create
+from apps.runs.models import Run, RunStatus
+from apps.runs.services import run_create
+
+from .conftest import wait_for
+from .processes import restart_redis
+from .test_workers import chain_spec, finished
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.chaos]
+
+STEPS = 4
+
+
+def calls_per_step(requests, tags):
+    """How many times the model was asked for each (run tag, step)."""
+    counts = {(tag, i): 0 for tag in tags for i in range(STEPS)}
+    for body in requests:
+        text = json.dumps(body["messages"])
+        for tag, i in counts:
+            if f"Step {i} for {tag}." in text:
+                counts[(tag, i)] += 1
+    return counts
+
+
+@pytest.fixture
+def slow_model(fake_model):
+    fake_model.config.ttft_s = 0.15
+    yield fake_model
+    fake_model.config.ttft_s = 0.0
+
+
+def test_runs_finish_exactly_once_while_workers_are_killed(acme, celery, slow_model):
+    celery.ensure_workers(2)
+    celery.start_beat()
+    workflow = workflow_create(actor=acme, name="chain", spec=chain_spec(STEPS))
+    tags = [f"r{i}" for i in range(10)]
+    run_ids = [run_create(actor=acme, workflow_id=workflow.pk, inputs={"tag": tag}).pk for tag in tags]
+
+    rng = random.Random(20261129)
+    kills = 0
+    while not finished(run_ids) and kills < 10:
+        time.sleep(rng.uniform(0.4, 1.2))
+        celery.kill(rng.choice(celery.workers))
+        kills += 1
+        celery.ensure_workers(2)
+    wait_for(lambda: finished(run_ids), timeout=240, what="every run to finish after the kills")
+
+    runs = list(Run.objects.filter(pk__in=run_ids))
+    assert {r.status for r in runs} == {RunStatus.SUCCEEDED}, [(r.status, r.error) for r in runs]
+    for run in runs:
+        assert run.events.filter(kind="run.finished").count() == 1, "finished exactly once"
+    assert sum(r.attempts for r in runs) >= 1, "the kills interrupted at least one run mid-slice"
+
+    counts = calls_per_step(slow_model.requests, tags)
+    assert all(n >= 1 for n in counts.values()), "every step ran"
+    # A SIGKILL can interrupt at most the one model call its worker had in flight; every
+    # other completed step is restored from the checkpoint, never asked again.
+    repeated = sum(n - 1 for n in counts.values())
+    assert repeated <= kills, f"{repeated} repeated model calls for {kills} kills"
+
+
+def test_no_run_is_lost_when_redis_restarts(acme, celery, slow_model):
+    celery.ensure_workers(2)
+    celery.start_beat()
+    workflow = workflow_create(actor=acme, name="chain", spec=chain_spec(STEPS))
+    tags = [f"x{i}" for i in range(8)]
+    run_ids = [run_create(actor=acme, workflow_id=workflow.pk, inputs={"tag": tag}).pk for tag in tags]
+    wait_for(lambda: Run.objects.filter(pk__in=run_ids, status="running").exists(), timeout=30,
+             what="runs in flight")
+
+    restart_redis()
+
+    wait_for(lambda: finished(run_ids), timeout=240, what="every run to finish after the Redis restart")
+    runs = list(Run.objects.filter(pk__in=run_ids))
+    assert {r.status for r in runs} == {RunStatus.SUCCEEDED}, [(r.status, r.error) for r in runs]
+    for run in runs:
+        assert run.events.filter(kind="run.finished").count() == 1
+    counts = calls_per_step(slow_model.requests, tags)
+    assert all(n >= 1 for n in counts.values())
