@@ -50,11 +50,12 @@ def policy_for(spec: WorkflowSpec, tool: str, override: PolicyMode | None = None
 
 @dataclass
 class WriteOutcome:
-    status: Literal["done", "replayed", "rejected", "denied", "invalid"]
+    status: Literal["done", "replayed", "rejected", "denied", "invalid", "failed"]
     arguments: dict[str, Any]
     result: Any = None
     reason: str = ""
     approval: dict[str, Any] = field(default_factory=dict)
+    retryable: bool = False
 
     @property
     def performed(self) -> bool:
@@ -67,8 +68,9 @@ class WriteOutcome:
         messages = {"denied": "Refused by the workflow's write policy; this action is not allowed. "
                               "Do not retry it.",
                     "rejected": "A person rejected this action" + (f": {self.reason}" if self.reason else "."),
-                    "invalid": f"The approved arguments are invalid: {self.reason}"}
-        return {"error": messages[self.status], "status": self.status}
+                    "invalid": f"The approved arguments are invalid: {self.reason}",
+                    "failed": f"The action failed: {self.reason}"}
+        return {"error": messages[self.status], "status": self.status, "retryable": self.retryable}
 
 
 def ask_approval(ctx: RunContext, *, node_id: str, title: str, tool: str | None, arguments: dict[str, Any],
@@ -134,7 +136,17 @@ def perform_write(ctx: RunContext, spec: WorkflowSpec, *, node_id: str, tool: To
         if problem:
             return WriteOutcome("invalid", arguments, reason=problem, approval=approval)
     started = time.monotonic()
-    result = tool.run(arguments, ctx, idempotency_key=key)
+    try:
+        result = tool.run(arguments, ctx, idempotency_key=key)
+    except Exception as exc:  # the outside system refused or failed; the caller decides what that means
+        error = f"{type(exc).__name__}: {exc}"
+        ctx.events.emit(events.TOOL_CALL, {**base, "arguments": events.clip(arguments, 1000), "ok": False,
+                                           "result": None, "error": events.clip(error, 1000),
+                                           "duration_s": round(time.monotonic() - started, 4),
+                                           "approval": "approved" if approval else None, "replayed": False},
+                        node_id=node_id)
+        return WriteOutcome("failed", arguments, reason=error, approval=approval,
+                            retryable=bool(getattr(exc, "retryable", False)))
     ctx.ledger.record(key, result)
     ctx.events.emit(events.TOOL_CALL, {**base, "arguments": events.clip(arguments, 1000), "ok": True,
                                        "result": events.clip(result, 500), "error": None,

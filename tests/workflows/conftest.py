@@ -31,9 +31,10 @@ class Runner:
         return run_until_pause(self.graph, self.ctx, workflows.initial_state(self.spec, inputs or {}))
 
     def resume(self, value):
+        """Resume with a decision, or with None to continue from the last checkpoint."""
         from langgraph.types import Command
 
-        return run_until_pause(self.graph, self.ctx, Command(resume=value))
+        return run_until_pause(self.graph, self.ctx, None if value is None else Command(resume=value))
 
     @property
     def state(self):

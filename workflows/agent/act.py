@@ -136,21 +136,10 @@ def _emit_read(node_id: str, p: Planned, a: AgentState, ctx: RunContext) -> None
 
 def _run_write(spec: WorkflowSpec, node_id: str, p: Planned, a: AgentState, ctx: RunContext) -> None:
     started = time.monotonic()
-    try:
-        outcome: WriteOutcome = perform_write(ctx, spec, node_id=node_id, tool=p.tool, arguments=p.call.arguments,
-                                              key=p.key, reasoning=a["reasoning"], step=a["step"],
-                                              call_id=p.call.id, decision=p.decision)  # type: ignore[arg-type]
-        p.ok, p.result = outcome.performed, outcome.for_model()
-    except Exception as exc:
-        p.ok, p.result = False, {"error": f"{type(exc).__name__}: {exc}",
-                                 "retryable": bool(getattr(exc, "retryable", False))}
-        ctx.events.emit(events.TOOL_CALL, {
-            "step": a["step"], "call_id": p.call.id, "tool": p.tool.name, "kind": "write",  # type: ignore[union-attr]
-            "arguments": events.clip(p.call.arguments, 1000), "ok": False, "result": None,
-            "error": p.result["error"], "duration_s": round(time.monotonic() - started, 4),
-            "idempotency_key": p.key, "policy": policy_for(spec, p.tool.name),  # type: ignore[union-attr]
-            "approval": "approved" if p.decision else None, "replayed": False}, node_id=node_id)
-    p.seconds = time.monotonic() - started
+    outcome: WriteOutcome = perform_write(ctx, spec, node_id=node_id, tool=p.tool, arguments=p.call.arguments,
+                                          key=p.key, reasoning=a["reasoning"], step=a["step"], call_id=p.call.id,
+                                          decision=p.decision)  # type: ignore[arg-type]
+    p.ok, p.result, p.seconds = outcome.performed, outcome.for_model(), time.monotonic() - started
 
 
 def _content(ctx: RunContext, node_id: str, config: AgentConfig, p: Planned) -> str:

@@ -67,6 +67,8 @@ def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[
             outcome = perform_write(ctx, spec, node_id=node_id, tool=tool, arguments=args,
                                     key=idempotency_key(ctx.run_id, node_id, f"w{i}.{j}"),
                                     title=f"{tool.name} from {node_id}", override=write.policy)
+            if outcome.status in ("failed", "invalid"):
+                raise NodeError(f"{tool.name} failed: {outcome.reason}")
             sent.append({"tool": tool.name, "status": outcome.status, "result": events.clip(outcome.result, 300),
                          "reason": outcome.reason})
     return {"results": {node_id: {"report": report, "writes": sent}}}
