@@ -10,8 +10,10 @@ address it connects to (see :mod:`connectors.netpolicy`).
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -101,13 +103,20 @@ class _CheckedBackend(httpcore.SyncBackend):
         raise last
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs tens of milliseconds; connectors are built per run step, so
+    # every client shares one verifying context.
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _CheckedTransport(httpx.HTTPTransport):
     def __init__(self, policy: NetworkPolicy, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        super().__init__(verify=_ssl_context(), limits=limits, trust_env=False)
         # httpx 0.28 builds its httpcore pool without a way to pass a network backend, so the
         # pool is rebuilt with the same options and our backend (pinned httpx version).
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -226,10 +235,10 @@ class HttpClient:
                     continue
                 raise error from None
 
-            elapsed_ms = (time.monotonic() - started) * 1000
             status = response.status_code
-            self._log(logging.INFO, "%s %s -> %d in %.0f ms (attempt %d)",
-                      method, _where(url, self._client), status, elapsed_ms, attempt)
+            if logger.isEnabledFor(logging.INFO):
+                self._log(logging.INFO, "%s %s -> %d in %.0f ms (attempt %d)", method, _where(url, self._client),
+                          status, (time.monotonic() - started) * 1000, attempt)
             if 200 <= status < 300 or status in ok_statuses:
                 return response
 

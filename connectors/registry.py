@@ -29,6 +29,7 @@ def _load_builtin() -> None:
 _BUILTIN_MODULES: list[str] = [
     "connectors.demo",
     "connectors.hubspot",
+    "connectors.sql",
 ]
 
 

@@ -68,7 +68,7 @@ class HubSpotClient:
         base_url = settings.get("base_url", DEFAULT_BASE_URL)
         # The token endpoint gets its own client: it must not carry (or try to refresh) a bearer.
         self._token_http = HttpClient(base_url=base_url, redactor=redactor, name="hubspot-oauth",
-                                      error_detail=error_detail)
+                                      error_detail=error_detail) if self.oauth else None
         self.http = HttpClient(
             base_url=base_url, redactor=redactor, name="hubspot",
             retry=retry or RetryPolicy(),
@@ -80,7 +80,8 @@ class HubSpotClient:
 
     def close(self) -> None:
         self.http.close()
-        self._token_http.close()
+        if self._token_http is not None:
+            self._token_http.close()
 
     # -- auth ---------------------------------------------------------------------------------
     def _auth_headers(self) -> dict[str, str]:
@@ -91,6 +92,7 @@ class HubSpotClient:
     def _refresh(self) -> bool:
         with self._token_lock:
             # Exchanging a refresh token twice is harmless, so an ambiguous failure may be retried.
+            assert self._token_http is not None
             body = self._token_http.post_json("/oauth/v1/token", data={
                 "grant_type": "refresh_token", "client_id": self.secrets.get("client_id", ""),
                 "client_secret": self.secrets.get("client_secret", ""),

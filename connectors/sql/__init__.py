@@ -1,0 +1,5 @@
+"""Read-only SQL against PostgreSQL."""
+
+from .connector import SqlConnector
+
+__all__ = ["SqlConnector"]
