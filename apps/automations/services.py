@@ -12,7 +12,7 @@ from django.utils import timezone
 import workflows
 from apps.accounts.actors import Actor
 from apps.accounts.services import audit_record
-from apps.common.errors import InvalidInput, Problem
+from apps.common.errors import InvalidInput, NotFound, Problem
 
 from .crypto import encrypt_secrets
 from .models import Connection, Workflow, WorkflowVersion
@@ -53,7 +53,9 @@ def workflow_update_spec(*, actor: Actor, workflow: Workflow, spec: dict[str, An
     """Save a new version; an identical spec returns the current version unchanged."""
     actor.require("edit")
     check_spec(spec)
-    workflow = Workflow.objects.select_for_update().get(pk=workflow.pk, organization=actor.organization)
+    workflow = Workflow.objects.select_for_update().filter(pk=workflow.pk, organization=actor.organization).first()
+    if workflow is None:
+        raise NotFound("workflow not found")
     current = workflow.current_version
     if current is not None and current.checksum == spec_checksum(spec):
         return current
@@ -126,6 +128,8 @@ def connection_create(*, actor: Actor, name: str, connector_type: str, settings:
 @transaction.atomic
 def connection_rotate_secrets(*, actor: Actor, connection: Connection, secrets: dict[str, str]) -> Connection:
     actor.require("manage")
+    if connection.organization_id != actor.organization.pk:
+        raise NotFound("connection not found")
     connection.secrets_encrypted = encrypt_secrets(secrets)
     connection.secret_names = sorted(secrets)
     connection.updated_at = timezone.now()

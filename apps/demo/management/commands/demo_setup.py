@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+import workflows.templates
+from apps.accounts.actors import actor_for_user
+from apps.accounts.models import Organization
+from apps.accounts.services import organization_create, user_create
+from apps.automations.models import Workflow
+from apps.automations.services import workflow_create
+from apps.demo.store import demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization and user, seed the demo CRM, add a workflow per template."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="demo")
+        parser.add_argument("--password", default="demo")
+
+    @transaction.atomic
+    def handle(self, *args, **opts):
+        User = get_user_model()
+        user = User.objects.filter(username=opts["username"]).first()
+        if user is None:
+            user = user_create(username=opts["username"], password=opts["password"], email="demo@example.com")
+        org = Organization.objects.filter(memberships__user=user).first()
+        if org is None:
+            org = organization_create(name="Demo Company", owner=user)
+        actor = actor_for_user(user=user, organization_id=org.pk)
+        seeded = demo_seed(organization_id=org.pk)
+        created = []
+        for name in workflows.templates.names():
+            spec = workflows.templates.load(name)
+            title = spec.get("title") or name
+            if not Workflow.objects.filter(organization=org, name=title).exists():
+                workflow_create(actor=actor, name=title, spec=spec, description=spec.get("description", ""),
+                                template=name)
+                created.append(title)
+        self.stdout.write(f"demo organization {org.name!r} (slug {org.slug}); user {user.username!r}")
+        if seeded:
+            self.stdout.write(f"seeded the demo CRM with {seeded} records")
+        if created:
+            self.stdout.write("workflows: " + ", ".join(created))
