@@ -30,6 +30,8 @@ _BUILTIN_MODULES: list[str] = [
     "connectors.demo",
     "connectors.hubspot",
     "connectors.sql",
+    "connectors.slack",
+    "connectors.rest",
 ]
 
 

@@ -1,0 +1,5 @@
+"""Slack incoming webhooks."""
+
+from .connector import SlackConnector
+
+__all__ = ["SlackConnector"]
