@@ -8,8 +8,10 @@ Two forms appear in specs:
 - an *expression* is a bare Jinja expression (``results.score.value > 0.5``) used by
   conditions, ``over`` lists and outputs.
 
-Both see the same names: ``inputs``, ``results`` (each finished node's output by node id),
-and inside a map body ``item`` and ``index``. :func:`references` lists the dotted names a
+Both see the same names: ``inputs``, ``results`` (each finished node's output by node id,
+artifacts loaded when read), ``refs`` (the same outputs with artifact references left as
+``{"$artifact": {...}}``, to hand an artifact id to an agent), and inside a map body
+``item`` and ``index``. :func:`references` lists the dotted names a
 template uses so spec validation can reject ``results.nope`` before anything runs.
 """
 
@@ -23,6 +25,8 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import textutils
+
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
                                      lstrip_blocks=True)
 
@@ -34,6 +38,7 @@ def _plain(value: Any) -> Any:
 _ENV.filters["tojson"] = lambda value, indent=None: json.dumps(value, indent=indent, default=_plain,
                                                                ensure_ascii=False)
 _ENV.globals.update(range=range, len=len, min=min, max=max, sum=sum, round=round, sorted=sorted)
+_ENV.filters.update(transcript_text=textutils.transcript_text, chunks=textutils.chunks, words=textutils.words)
 
 _SINGLE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
 

@@ -39,7 +39,8 @@ def final_outputs(spec: WorkflowSpec, state: Mapping[str, Any], ctx: RunContext 
     stores on the run); with one, they are loaded.
     """
     if ctx is None:
-        names = {"inputs": state.get("inputs") or {}, "results": state.get("results") or {}}
+        names = {"inputs": state.get("inputs") or {}, "results": state.get("results") or {},
+                 "refs": state.get("results") or {}}
         return {name: evaluate(expr, names) for name, expr in spec.outputs.items()}
     names = scope(state, ctx)
     return {name: materialize(evaluate(expr, names), ctx) for name, expr in spec.outputs.items()}

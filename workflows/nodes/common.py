@@ -21,9 +21,10 @@ NodeFn = Callable[[WorkflowSpec, str, Any, Mapping[str, Any], RunContext], dict[
 
 
 def scope(state: Mapping[str, Any], ctx: RunContext, **extra: Any) -> dict[str, Any]:
-    """Names templates may read: ``inputs``, ``results`` (artifacts load on access), extras."""
+    """Names templates may read: ``inputs``, ``results`` (artifacts load on access), ``refs``
+    (results as stored, references unresolved), and extras such as ``item``."""
     return {"inputs": LazyView(state.get("inputs") or {}, ctx),
-            "results": LazyView(state.get("results") or {}, ctx), **extra}
+            "results": LazyView(state.get("results") or {}, ctx), "refs": state.get("results") or {}, **extra}
 
 
 def summary(output: Any) -> Any:

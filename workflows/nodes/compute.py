@@ -26,9 +26,11 @@ def _number(record: Mapping[str, Any], field: str) -> float:
         raise NodeError(f"field {field!r} is not a number: {value!r}") from exc
 
 
-def metric(records: list[Mapping[str, Any]], m: Metric) -> float | int | None:
+def metric(records: list[Mapping[str, Any]], m: Metric) -> Any:
     if m.op == "count":
         return len(records)
+    if m.op == "values":
+        return list(dict.fromkeys(r.get(m.field or "") for r in records))
     values = [_number(r, m.field or "") for r in records]
     if not values:
         return None if m.op != "sum" else 0
@@ -36,7 +38,9 @@ def metric(records: list[Mapping[str, Any]], m: Metric) -> float | int | None:
     return round(result, 6)
 
 
-def change(current: Any, previous: Any) -> dict[str, Any]:
+def change(current: Any, previous: Any) -> dict[str, Any] | None:
+    if isinstance(current, list):
+        return None
     if not isinstance(current, (int, float)) or not isinstance(previous, (int, float)):
         return {"current": current, "previous": previous, "delta": None, "pct": None}
     pct = None if previous == 0 else round((current - previous) / abs(previous) * 100, 2)

@@ -2,7 +2,7 @@
 (email, Slack, CRM note or task) governed by the write policy.
 
 Write arguments may read ``report`` (the stored report's reference) and, with
-``for_each``, ``item`` and ``index``. Each write's idempotency key is
+``for_each``, ``item`` and ``index``; an argument whose value is null is left out. Each write's idempotency key is
 ``<run>:<node>:w<write index>.<item index>``, so a resumed run never sends twice.
 """
 
@@ -64,6 +64,8 @@ def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[
                 raise NodeError(f"writes[{i}].for_each must give a list")
         for j, item in enumerate(items):
             args = materialize(resolve(write.args, {**names, "report": report, "item": item, "index": j}), ctx)
+            # An argument that evaluates to null is left out, so optional links can be templated.
+            args = {k: v for k, v in args.items() if v is not None}
             outcome = perform_write(ctx, spec, node_id=node_id, tool=tool, arguments=args,
                                     key=idempotency_key(ctx.run_id, node_id, f"w{i}.{j}"),
                                     title=f"{tool.name} from {node_id}", override=write.policy)

@@ -89,7 +89,7 @@ class FetchConfig(NodeConfig):
 
 class Metric(Strict):
     name: str
-    op: Literal["sum", "count", "avg", "min", "max"]
+    op: Literal["sum", "count", "avg", "min", "max", "values"]  # values: distinct values, in order
     field: str | None = None
 
 

@@ -169,7 +169,7 @@ class _Scope:
         self.input_props = input_props if isinstance(input_props, Mapping) else None
         self.known = known
         self.upstream = upstream
-        self.roots = {"inputs", "results"} | extra | globals_names()
+        self.roots = {"inputs", "results", "refs"} | extra | globals_names()
 
 
 def _check_config(config: NodeConfig, base: Loc, kind: str, scope: _Scope, spec: WorkflowSpec,
@@ -214,7 +214,7 @@ def _reference_problems(ref: tuple[str, ...], scope: _Scope) -> Iterable[str]:
         yield f"undefined variable {ref[0]!r}"
     elif ref[0] == "inputs" and len(ref) > 1 and scope.input_props is not None and ref[1] not in scope.input_props:
         yield f"{dotted!r} reads undefined input {ref[1]!r}"
-    elif ref[0] == "results" and len(ref) > 1:
+    elif ref[0] in ("results", "refs") and len(ref) > 1:
         if ref[1] not in scope.known:
             yield f"{dotted!r} reads the result of unknown node {ref[1]!r}"
         elif ref[1] not in scope.upstream:
