@@ -1,3 +1,30 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+from .views import approvals, home, members, runs, workflows
+
+dashboard_patterns = [
+    path("", workflows.workflow_list, name="home"),
+    path("workflows/", workflows.workflow_list, name="workflow_list"),
+    path("workflows/templates/", workflows.gallery, name="gallery"),
+    path("workflows/templates/<str:template>/", workflows.create_from_template, name="create_from_template"),
+    path("workflows/<int:workflow_id>/", workflows.workflow_detail, name="workflow_detail"),
+    path("workflows/<int:workflow_id>/run/", workflows.run_now, name="run_now"),
+    path("runs/", runs.run_list, name="run_list"),
+    path("runs/<uuid:run_id>/", runs.run_detail, name="run_detail"),
+    path("runs/<uuid:run_id>/events/", runs.run_events, name="run_events"),
+    path("runs/<uuid:run_id>/cancel/", runs.cancel, name="run_cancel"),
+    path("artifacts/<uuid:artifact_id>/", runs.artifact, name="artifact"),
+    path("artifacts/<uuid:artifact_id>/preview/", runs.artifact_preview, name="artifact_preview"),
+    path("approvals/", approvals.inbox, name="approvals"),
+    path("approvals/<int:approval_id>/", approvals.decide, name="approval_decide"),
+    path("members/", members.members, name="members"),
+    path("organizations/switch/", home.switch_organization, name="switch_organization"),
+    path("organizations/none/", home.no_organization, name="no_organization"),
+]
+
+# Django's auth views reverse their own un-namespaced names, so they stay outside "dashboard:".
+urlpatterns = [
+    path("", include((dashboard_patterns, "dashboard"))),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

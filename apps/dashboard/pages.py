@@ -1,0 +1,30 @@
+"""Rendering a dashboard page: the navigation context is lazy, so partials that do not
+show the navigation cost no queries for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
+
+from apps.accounts.models import Membership
+from apps.runs.models import Approval, ApprovalStatus
+
+
+def _memberships(request):
+    return list(Membership.objects.filter(user_id=request.user.pk).select_related("organization")
+                .order_by("organization__name"))
+
+
+def _pending_approvals(request) -> int:
+    return Approval.objects.filter(organization=request.actor.organization, status=ApprovalStatus.PENDING).count()
+
+
+def page(request, template: str, context: dict[str, Any] | None = None, *, status: int = 200):
+    context = dict(context or {})
+    context.setdefault("actor", request.actor)
+    context.setdefault("nav", template.split("/")[1].removesuffix(".html"))
+    context["nav_memberships"] = SimpleLazyObject(lambda: _memberships(request))
+    context["nav_pending"] = SimpleLazyObject(lambda: _pending_approvals(request))
+    return render(request, template, context, status=status)

@@ -1,0 +1,48 @@
+"""Small filters the dashboard templates need; all output is escaped by the template."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+@register.filter
+def seconds(value) -> str:
+    """``1.234`` -> ``1.23 s``; ``0.0123`` -> ``12 ms``; durations too."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    value = float(value)
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 120:
+        return f"{value:.2f} s"
+    minutes, secs = divmod(int(value), 60)
+    return f"{minutes} min {secs:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+@register.filter
+def get(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def tokens(value) -> str:
+    """Thousands separated, as people read counts of tokens."""
+    try:
+        return f"{int(value or 0):,}"
+    except (TypeError, ValueError):
+        return "–"
