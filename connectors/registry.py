@@ -32,6 +32,7 @@ _BUILTIN_MODULES: list[str] = [
     "connectors.sql",
     "connectors.slack",
     "connectors.rest",
+    "connectors.email",
 ]
 
 

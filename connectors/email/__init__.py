@@ -1,0 +1,5 @@
+"""Email over SMTP."""
+
+from .connector import EmailConnector
+
+__all__ = ["EmailConnector"]
