@@ -55,7 +55,7 @@ def materialize(value: Any, ctx: RunContext) -> Any:
         return materialize(load(ctx, value), ctx)
     if isinstance(value, Mapping):
         return {k: materialize(v, ctx) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [materialize(v, ctx) for v in value]
     return value
 

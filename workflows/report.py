@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from html import escape
 import io
 from datetime import datetime, timezone
 from collections.abc import Sequence
@@ -27,10 +28,10 @@ def body_html(text: str) -> str:
 
 def html_document(title: str, text: str, charts: Sequence[tuple[str, bytes]]) -> str:
     figures = "".join(
-        f'<figure><img alt="{nh3.clean_text(caption)}" src="data:image/png;base64,'
-        f'{base64.b64encode(png).decode()}"><figcaption>{nh3.clean_text(caption)}</figcaption></figure>'
+        f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode()}"><figcaption>{escape(caption)}</figcaption></figure>'
         for caption, png in charts)
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{nh3.clean_text(title)}</title>"
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body>{body_html(text)}{figures}</body></html>")
 
 

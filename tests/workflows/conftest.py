@@ -50,3 +50,42 @@ class Runner:
 @pytest.fixture
 def runner():
     return Runner
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every message it accepts (a real SMTP server on loopback)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append((list(envelope.rcpt_tos),
+                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp():
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from connectors.netpolicy import NetworkPolicy, set_default_policy
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    previous = set_default_policy(NetworkPolicy.allowing(["127.0.0.0/8"]))
+    from connectors.email import EmailConnector
+
+    mailbox.connector = EmailConnector(settings={"host": "127.0.0.1", "port": port, "security": "none",
+                                                 "from_address": "reports@farside-demo.example"}, secrets={})
+    yield mailbox
+    set_default_policy(previous)
+    controller.stop()

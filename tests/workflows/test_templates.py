@@ -78,3 +78,59 @@ def test_meeting_summary_turns_a_transcript_into_tasks_a_note_and_a_slack_messag
     note_requests = [r for r in fake_model.requests if r.get("response_format")][:parts]
     assert len(note_requests) == parts
     assert max(len(r["messages"][1]["content"]) for r in note_requests) < 14000
+
+
+def test_marketing_campaign_drafts_per_segment_takes_edits_then_sends_and_records(
+        runner, client, fake_model, demo, smtp):
+    contacts = [c for c in demo.store.tables["contacts"].values() if c["marketing_opt_in"]]
+    stages = sorted({c["lifecycle_stage"] for c in contacts})
+    fake_model.script([{"content": json.dumps({"subject": f"Draft {i}", "body": "Hello, " + "x" * 30,
+                                               "channel": "email"})} for i in range(len(stages))])
+    run = runner(templates.load("marketing_campaign"), model=client,
+                 connectors={"demo": demo, "email": smtp.connector})
+    paused = run.start({"campaign": "Winter webinar", "goal": "Invite to the December webinar",
+                        "max_recipients": 12})
+    assert [p["node_id"] for p in paused] == ["review"]
+    drafts = paused[0]["arguments"]["drafts"]
+    assert len(drafts) == len(stages)
+    drafts[0] = {**drafts[0], "subject": "Edited subject"}
+    assert run.resume({"decision": "approve", "arguments": {"drafts": drafts}, "reason": "",
+                       "decided_by": ["mia"]}) == []
+    assert len(smtp.messages) == 12
+    assert smtp.messages[0][1]["Subject"] == "Edited subject"
+    logged = [a for a in demo.store.tables["activities"].values() if a.get("campaign") == "Winter webinar"]
+    assert len(logged) == 12 and {a["type"] for a in logged} == {"campaign"}
+    statuses = {w["status"] for w in run.outputs()["sent"]}
+    assert statuses == {"done"}
+
+
+def test_sales_report_computes_charts_investigates_and_emails_html_with_a_pdf(
+        runner, client, fake_model, demo, smtp):
+    fake_model.script([
+        {"reasoning": "Check the biggest deal.", "tool_calls": [
+            {"name": "demo__search_deals", "arguments": {"stage": "closed_won", "order_by": "-amount", "limit": 3}}]},
+        {"content": "- Revenue moved because of a few large renewals.\n- Pipeline is concentrated in negotiation."}])
+    run = runner(templates.load("sales_report"), model=client, connectors={"demo": demo, "email": smtp.connector})
+    paused = run.start({"period_label": "Q3 2026", "period_from": "2026-07-01", "period_to": "2026-09-30",
+                        "previous_from": "2026-04-01", "previous_to": "2026-06-30",
+                        "recipients": ["ceo@farside-demo.example", "cfo@farside-demo.example"]})
+    assert [(p["node_id"], p["tool"]) for p in paused] == [("send", "email.send")]
+    assert paused[0]["arguments"]["to"] == ["ceo@farside-demo.example", "cfo@farside-demo.example"]
+    assert run.resume({"decision": "approve", "arguments": paused[0]["arguments"], "reason": "",
+                       "decided_by": ["cfo"]}) == []
+
+    won = [d for d in demo.store.tables["deals"].values()
+           if d["stage"] == "closed_won" and "2026-07-01" <= d["close_date"] <= "2026-09-30"]
+    figures = run.outputs()["figures"]
+    assert figures["won_amount"]["current"] == round(sum(d["amount"] for d in won), 6)
+    assert figures["deals_won"]["current"] == len(won)
+    assert run.outputs()["email"][0]["status"] == "done", run.outputs()["email"]
+    [(recipients, message)] = smtp.messages
+    assert sorted(recipients) == ["ceo@farside-demo.example", "cfo@farside-demo.example"]
+    html = message.get_body(("html",)).get_content()
+    assert "Won revenue by owner" in html and "data:image/png;base64," in html
+    assert "large renewals" in html
+    [pdf] = [part for part in message.iter_attachments()]
+    assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
+    # The model was never asked to add up the figures: they were in its task already computed.
+    assert json.dumps(figures["won_amount"])[:20] in fake_model.requests[0]["messages"][1]["content"]

@@ -1,13 +1,15 @@
 """``deliver``: a report artifact (Markdown, HTML or PDF, charts embedded) and writes
 (email, Slack, CRM note or task) governed by the write policy.
 
-Write arguments may read ``report`` (the stored report's reference) and, with
+Write arguments may read ``report`` (the stored report's reference), ``report_text``
+(its Markdown or HTML source), ``attachment`` (the report as an email attachment) and, with
 ``for_each``, ``item`` and ``index``; an argument whose value is null is left out. Each write's idempotency key is
 ``<run>:<node>:w<write index>.<item index>``, so a resumed run never sends twice.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,11 +35,25 @@ def _charts(config: DeliverConfig, names: Mapping[str, Any], ctx: RunContext) ->
     found = found if isinstance(found, list) else [found]
     out = []
     for chart in found:
-        png = chart["png"][REF] if isinstance(chart, Mapping) and "png" in chart else None
-        if png is None:
+        png = chart.get("png") if isinstance(chart, Mapping) else None
+        if not isinstance(png, Mapping):
             raise NodeError("'charts' must give chart node results")
+        png = png[REF] if REF in png else png  # read through results, a binary artifact shows its reference
         out.append((str(chart.get("title") or png["name"]), ctx.artifacts.get(png["id"])))
     return out
+
+
+def _report_names(report: dict[str, Any] | None, ctx: RunContext) -> dict[str, Any]:
+    """``report`` (reference), ``report_text`` (Markdown or HTML source) and ``attachment``
+    (an email attachment of the stored report) for write arguments."""
+    if report is None:
+        return {"report": None, "report_text": None, "attachment": None}
+    info = report[REF]
+    content = ctx.artifacts.get(info["id"])
+    text = content.decode() if info["media_type"].startswith("text/") else None
+    return {"report": report, "report_text": text,
+            "attachment": {"filename": info["name"], "content_type": info["media_type"],
+                           "content_base64": base64.b64encode(content).decode()}}
 
 
 def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[str, Any],
@@ -54,6 +70,7 @@ def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[
                    "pdf": lambda: pdf_document(title, text, charts)}[config.format]()
         report = store(ctx, name=f"{config.name}.{ext}", content=content, media_type=media_type, node_id=node_id)
         ctx.events.emit(events.ARTIFACT_CREATED, {"artifact": report[REF], "purpose": "report"}, node_id=node_id)
+    extras = _report_names(report, ctx)
     sent = []
     for i, write in enumerate(config.writes):
         tool = get_tool(write.tool)
@@ -63,7 +80,7 @@ def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[
             if not isinstance(items, list):
                 raise NodeError(f"writes[{i}].for_each must give a list")
         for j, item in enumerate(items):
-            args = materialize(resolve(write.args, {**names, "report": report, "item": item, "index": j}), ctx)
+            args = materialize(resolve(write.args, {**names, **extras, "item": item, "index": j}), ctx)
             # An argument that evaluates to null is left out, so optional links can be templated.
             args = {k: v for k, v in args.items() if v is not None}
             outcome = perform_write(ctx, spec, node_id=node_id, tool=tool, arguments=args,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..artifacts import keep_small, materialize, store
 from ..context import RunContext
+from ..errors import NodeError
 from ..expressions import render, resolve
 from ..spec.configs import TransformConfig
 from ..spec.model import WorkflowSpec
@@ -19,6 +20,11 @@ def run(spec: WorkflowSpec, node_id: str, config: TransformConfig, state: Mappin
     names = scope(state, ctx, **(extra or {}))
     if config.template is not None:
         value: Any = render(config.template, names)
+        if config.parse_json:
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise NodeError(f"the template did not render valid JSON: {exc}") from exc
     else:
         value = materialize(resolve(config.mapping, names), ctx)
     if config.artifact_name:

@@ -49,6 +49,7 @@ class TransformConfig(NodeConfig):
 
     template: str | None = None
     mapping: dict[str, Any] | None = None
+    parse_json: bool = False  # the rendered template is JSON; the result is the parsed value
     artifact_name: str | None = None  # store the text as an artifact instead of in state
     media_type: str = "text/markdown"
 

@@ -149,7 +149,7 @@ def _check_references(spec: WorkflowSpec, configs: Mapping[str, NodeConfig], iss
             continue
         base: Loc = ("nodes", i, "config")
         upstream = ancestors(node.id, successors)
-        extra = {"report", "item", "index"} if node.type == "deliver" else set()
+        extra = {"report", "report_text", "attachment", "item", "index"} if node.type == "deliver" else set()
         scope = _Scope(input_props, known_ids, upstream, extra=extra)
         _check_config(config, base, node.type, scope, spec, issues)
         if isinstance(config, MapConfig):
@@ -169,7 +169,7 @@ class _Scope:
         self.input_props = input_props if isinstance(input_props, Mapping) else None
         self.known = known
         self.upstream = upstream
-        self.roots = {"inputs", "results", "refs"} | extra | globals_names()
+        self.roots = {"inputs", "results", "refs", "loop"} | extra | globals_names()
 
 
 def _check_config(config: NodeConfig, base: Loc, kind: str, scope: _Scope, spec: WorkflowSpec,
