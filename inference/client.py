@@ -147,7 +147,8 @@ class ChatClient:
             if delivered[0] and on_delta is not None:
                 on_delta("reset", "")
                 delivered[0] = False
-            completion = self._attempt(payload, bool(body["stream"]), messages, session_key, tracking_delta, deadline_at)
+            completion = self._attempt(payload, bool(body["stream"]), messages, session_key,
+                                       tracking_delta if on_delta is not None else None, deadline_at)
             completion.attempts = attempts
             return completion
 
@@ -189,7 +190,7 @@ class ChatClient:
         stream: bool,
         history: Sequence[dict[str, Any]],
         session_key: str | None,
-        on_delta: DeltaCallback,
+        on_delta: DeltaCallback | None,
         deadline_at: float,
     ) -> Completion:
         replica = self.router.pick(session_key, self.model)
@@ -209,7 +210,7 @@ class ChatClient:
             raise error
         return completion
 
-    def _send(self, replica: Replica, payload: bytes, stream: bool, on_delta: DeltaCallback, deadline_at: float) -> Completion:
+    def _send(self, replica: Replica, payload: bytes, stream: bool, on_delta: DeltaCallback | None, deadline_at: float) -> Completion:
         remaining = deadline_at - time.monotonic()
         if remaining <= 0:
             raise DeadlineExceededError("deadline passed before the request was sent")
@@ -235,7 +236,7 @@ class ChatClient:
         except httpx.TransportError as exc:
             raise TransportError(f"{type(exc).__name__} talking to {replica.name}: {exc}") from exc
 
-    def _read_stream(self, response: httpx.Response, on_delta: DeltaCallback, deadline_at: float, sent_at: float) -> Completion:
+    def _read_stream(self, response: httpx.Response, on_delta: DeltaCallback | None, deadline_at: float, sent_at: float) -> Completion:
         decoder = SSEDecoder()
         accumulator = StreamAccumulator(on_delta)
         accumulator.started = sent_at  # time to first token counts from the request, not the headers

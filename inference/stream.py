@@ -28,13 +28,25 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[str]:
         buffer = self._buffer + chunk if self._buffer else chunk
-        cut = buffer.rfind(b"\n")
-        if cut < 0:
-            self._buffer = buffer
-            return []
-        self._buffer = buffer[cut + 1:]
+        if b"\r" in buffer or self._data:
+            cut = buffer.rfind(b"\n")
+            self._buffer = buffer[cut + 1:]
+            return self._lines(buffer[:cut]) if cut >= 0 else []
+        # Fast path for what vLLM sends: one `data: ...` line per event, events split by "\n\n".
+        blocks = buffer.split(b"\n\n")
+        self._buffer = blocks.pop()
         events: list[str] = []
-        for line in buffer[:cut].split(b"\n"):
+        for block in blocks:
+            if block.startswith(b"data: ") and b"\n" not in block:
+                events.append(block[6:].decode("utf-8"))
+            elif block:
+                events += self._lines(block + b"\n")
+        return events
+
+    def _lines(self, complete: bytes) -> list[str]:
+        """Process whole lines (the text before the last newline); an empty line ends an event."""
+        events: list[str] = []
+        for line in complete.split(b"\n"):
             if line.endswith(b"\r"):
                 line = line[:-1]
             if not line:
@@ -78,7 +90,7 @@ class StreamAccumulator:
         self.chunks = 0
 
     def feed_event(self, data: str) -> None:
-        if data.strip() == "[DONE]":
+        if data == "[DONE]" or data.strip() == "[DONE]":
             self.done = True
             return
         chunk = json.loads(data)
@@ -128,7 +140,8 @@ class StreamAccumulator:
                 call.arguments.append(function["arguments"])
 
     def _text(self, kind: str, text: str, parts: list[str]) -> None:
-        self._mark_first_token()
+        if self.first_token_at is None:
+            self.first_token_at = self._clock()
         parts.append(text)
         if self._on_delta is not None:
             self._on_delta(kind, text)

@@ -47,9 +47,13 @@ def essence(c: Completion) -> tuple:
 
 
 @settings(max_examples=150, deadline=None)
-@given(reply=replies, cuts=st.lists(st.integers(0, 10_000), max_size=40))
-def test_any_split_of_the_byte_stream_gives_the_same_completion(reply: Reply, cuts: list[int]) -> None:
+@given(reply=replies, cuts=st.lists(st.integers(0, 10_000), max_size=40), crlf=st.booleans(), keepalive=st.booleans())
+def test_any_split_of_the_byte_stream_gives_the_same_completion(reply: Reply, cuts: list[int], crlf: bool, keepalive: bool) -> None:
     data = sse_bytes(reply)
+    if keepalive:  # comment lines proxies and servers send to keep the connection open
+        data = data.replace(b"\n\ndata: ", b"\n\n: ping\n\ndata: ", 3)
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
     bounds = sorted({c % (len(data) + 1) for c in cuts})
     pieces = [data[a:b] for a, b in zip([0, *bounds], [*bounds, len(data)])]
 
