@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -23,6 +25,8 @@ class Runner:
     """Compile a spec with an in-memory checkpointer and drive it as the app layer does."""
 
     def __init__(self, spec_data, *, model=None, checkpointer=None, **ctx):
+        # Run ids are unique, as the app layer's are: connectors remember idempotency keys.
+        ctx.setdefault("run_id", f"run-{uuid.uuid4().hex[:8]}")
         self.spec = workflows.load_spec(spec_data)
         self.graph = workflows.build_graph(self.spec).compile(checkpointer=checkpointer or InMemorySaver())
         self.ctx = make_context(model=model, **ctx)

@@ -30,7 +30,7 @@ def test_hello_pauses_for_approval_then_writes_the_edited_note(runner, client):
     run = runner(templates.load("hello"), model=client)
     paused = run.start({"account": "a"})
     assert [p["kind"] for p in paused] == ["approval"]
-    assert paused[0]["node_id"] == "confirm" and paused[0]["idempotency_key"] == "run-1:confirm:approval"
+    assert paused[0]["node_id"] == "confirm" and paused[0]["idempotency_key"] == f"{run.ctx.run_id}:confirm:approval"
     assert run.resume({"decision": "approve", "arguments": {"body": "Hello from Ada"}, "reason": "",
                        "decided_by": ["ada"]}) == []
     writes = run.outputs()["note"]

@@ -37,14 +37,14 @@ def test_a_write_under_approve_pauses_and_runs_with_the_edited_arguments(runner,
     paused = run.start()
     assert paused == [{"kind": "approval", "node_id": "work", "title": "Allow demo.create_task?",
                        "tool": "demo.create_task", "arguments": TASK, "reasoning": "A task is needed.",
-                       "required_approvers": 1, "approved_by": [], "idempotency_key": "run-1:work:s1.c0"}]
+                       "required_approvers": 1, "approved_by": [], "idempotency_key": f"{run.ctx.run_id}:work:s1.c0"}]
     assert tasks(demo, TASK["subject"]) == []
     edited = {**TASK, "subject": "Call Atlas this week"}
     assert run.resume({"decision": "approve", "arguments": edited, "reason": "", "decided_by": ["ann"]}) == []
     assert len(tasks(demo, "Call Atlas this week")) == 1
-    assert demo.store.seen("run-1:work:s1.c0")  # the key reached the connector
+    assert demo.store.seen(f"{run.ctx.run_id}:work:s1.c0")  # the key reached the connector
     [event] = run.events("tool.call")
-    assert event.payload["approval"] == "approved" and event.payload["idempotency_key"] == "run-1:work:s1.c0"
+    assert event.payload["approval"] == "approved" and event.payload["idempotency_key"] == f"{run.ctx.run_id}:work:s1.c0"
 
 
 def test_a_rejected_write_is_reported_to_the_model_which_carries_on(runner, client, fake_model, demo):
