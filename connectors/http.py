@@ -248,9 +248,13 @@ class HttpClient:
                     continue
 
             retryable = status in RETRYABLE_STATUSES
+            # A 429 means the request was refused, not performed, so it is safe to repeat even
+            # for a non-idempotent write; so is a provider's own limit error with a 4xx status.
+            refused = status == 429
             if self.is_retryable is not None:
                 verdict = self.is_retryable(response)
                 retryable = retryable if verdict is None else verdict
+                refused = refused or (verdict is True and status < 500)
             detail = self.redactor.redact(self.error_detail(response))
             suggested = retry_after_seconds(response)
             if suggested is None and retryable and self.rate_limit_delay is not None:
@@ -261,9 +265,8 @@ class HttpClient:
                 status=status,
                 retry_after=suggested,
             )
-            # A 429 means the request was refused, not performed, so it is safe to repeat
-            # even for a non-idempotent write; a 5xx is ambiguous.
-            if not retryable or not (safe_to_repeat or status == 429):
+            # A 5xx is ambiguous: the server may have acted before failing.
+            if not retryable or not (safe_to_repeat or refused):
                 raise error
             delay = suggested if suggested is not None else self.retry.backoff(attempt)
             if not self._may_wait(attempt, waited, delay):

@@ -33,6 +33,7 @@ _BUILTIN_MODULES: list[str] = [
     "connectors.slack",
     "connectors.rest",
     "connectors.email",
+    "connectors.salesforce",
 ]
 
 
