@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.accounts.actors import Actor
+from apps.common.errors import NotFound
+
+from .models import NotifyHook, Schedule, WebhookDelivery, WebhookEndpoint
+
+
+def schedule_list(*, actor: Actor) -> QuerySet[Schedule]:
+    return Schedule.objects.filter(organization=actor.organization).select_related("workflow")
+
+
+def schedule_get(*, actor: Actor, schedule_id: int) -> Schedule:
+    schedule = schedule_list(actor=actor).filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFound("schedule not found")
+    return schedule
+
+
+def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organization=actor.organization).select_related("workflow")
+
+
+def webhook_endpoint_get(*, actor: Actor, endpoint_id) -> WebhookEndpoint:
+    try:
+        endpoint = webhook_endpoint_list(actor=actor).filter(pk=endpoint_id).first()
+    except (ValueError, TypeError):
+        endpoint = None
+    if endpoint is None:
+        raise NotFound("webhook endpoint not found")
+    return endpoint
+
+
+def webhook_delivery_list(*, actor: Actor, endpoint_id) -> QuerySet[WebhookDelivery]:
+    endpoint = webhook_endpoint_get(actor=actor, endpoint_id=endpoint_id)
+    return WebhookDelivery.objects.filter(endpoint=endpoint).defer("body")
+
+
+def notify_hook_list(*, actor: Actor) -> QuerySet[NotifyHook]:
+    return NotifyHook.objects.filter(organization=actor.organization).select_related("workflow")

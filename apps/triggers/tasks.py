@@ -1,0 +1,22 @@
+"""Celery tasks: thin adapters around one service each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(name="triggers.schedule_fire", ignore_result=True)
+def schedule_fire(schedule_id: int) -> int:
+    from .schedules import schedule_fire as fire
+
+    return len(fire(schedule_id=schedule_id, now=timezone.now()))
+
+
+@shared_task(name="triggers.sweep", ignore_result=True)
+def sweep() -> int:
+    from .notify import notify_sweep
+    from .schedules import schedules_drain
+
+    now = timezone.now()
+    return schedules_drain(now=now) + notify_sweep(now=now)

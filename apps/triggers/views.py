@@ -1,0 +1,39 @@
+"""``/hooks/<endpoint id>/``: a plain Django view (no DRF, no session, no CSRF) that reads
+the raw body within the size limit and hands it to the intake service."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .intake import webhook_receive
+from .schemes import InboundRequest
+
+
+def _read_body(request: HttpRequest, limit: int) -> tuple[bytes, bool]:
+    """Read at most ``limit`` bytes; says whether the body was larger (then it is dropped)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return b"", True
+    data = request.read(limit + 1)
+    if len(data) > limit:
+        return b"", True
+    return data, False
+
+
+@csrf_exempt
+@require_POST
+def receive(request: HttpRequest, endpoint_id) -> HttpResponse:
+    body, too_large = _read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
+    inbound = InboundRequest(
+        method=request.method or "POST", url=request.build_absolute_uri(),
+        headers={k.lower(): v for k, v in request.headers.items()}, body=body,
+        remote_addr=request.META.get("REMOTE_ADDR"), query={k: v for k, v in request.GET.items()})
+    result = webhook_receive(endpoint_id=endpoint_id, request=inbound, now=timezone.now(), too_large=too_large)
+    return HttpResponse(result.body, status=result.status, content_type=result.content_type)
