@@ -6,9 +6,11 @@ import base64
 from html import escape
 import io
 from datetime import datetime, timezone
+from pathlib import Path
 from collections.abc import Sequence
 
 import markdown
+import matplotlib
 import nh3
 
 _TAGS = {"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "table", "thead", "tbody", "tr", "th",
@@ -29,7 +31,7 @@ def body_html(text: str) -> str:
 def html_document(title: str, text: str, charts: Sequence[tuple[str, bytes]]) -> str:
     figures = "".join(
         f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,'
-        f'{base64.b64encode(png).decode()}"><figcaption>{escape(caption)}</figcaption></figure>'
+        f'{base64.b64encode(png).decode()}"></figure>'
         for caption, png in charts)
     return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body>{body_html(text)}{figures}</body></html>")
@@ -41,15 +43,17 @@ def pdf_document(title: str, text: str, charts: Sequence[tuple[str, bytes]]) -> 
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_creation_date(_FIXED_DATE)  # same report, same bytes
+    # DejaVu ships with matplotlib and covers far more than the core fonts' Latin-1 (dashes,
+    # accented names, currency signs), so CRM names come out as written.
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    pdf.add_font("dejavu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("dejavu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("dejavu", "I", str(fonts / "DejaVuSans-Oblique.ttf"))
+    pdf.add_font("dejavu", "BI", str(fonts / "DejaVuSans-BoldOblique.ttf"))
     pdf.add_page()
-    pdf.set_font("helvetica", size=11)
-    # The core PDF fonts cover Latin-1 only; other characters are replaced, not dropped silently.
-    safe = body_html(text).encode("latin-1", errors="replace").decode("latin-1")
-    pdf.write_html(safe)
-    for caption, png in charts:
+    pdf.set_font("dejavu", size=10)
+    pdf.write_html(body_html(text), font_family="dejavu")
+    for _caption, png in charts:
         pdf.ln(4)
         pdf.image(io.BytesIO(png), w=170)
-        pdf.set_font("helvetica", size=9)
-        pdf.cell(0, 6, caption.encode("latin-1", errors="replace").decode("latin-1"), new_x="LMARGIN",
-                 new_y="NEXT")
     return bytes(pdf.output())

@@ -20,6 +20,7 @@ def draw(rows: list[Mapping[str, Any]], config: ChartConfig) -> dict[str, bytes]
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import StrMethodFormatter
 
     labels = [str(r.get(config.x, "")) for r in rows]
     fig = Figure(figsize=(7, 3.6), dpi=110)
@@ -34,9 +35,12 @@ def draw(rows: list[Mapping[str, Any]], config: ChartConfig) -> dict[str, bytes]
                 ax.bar([p + i * width for p in range(len(rows))], values, width=width, label=series)
             else:
                 ax.plot(range(len(rows)), values, marker="o", label=series)
+        # Rotate labels once they would collide (about 11 characters fit per bar at this width).
+        crowded = len(rows) * max(len(label) for label in labels) > 66
         ax.set_xticks([p + width * (len(config.y) - 1) / 2 for p in range(len(rows))] if config.kind == "bar"
-                      else list(range(len(rows))), labels, rotation=30 if len(rows) > 6 else 0, ha="right"
-                      if len(rows) > 6 else "center")
+                      else list(range(len(rows))), labels, rotation=30 if crowded else 0,
+                      ha="right" if crowded else "center")
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         if len(config.y) > 1:
             ax.legend()
         ax.grid(axis="y", alpha=0.3)
