@@ -17,6 +17,7 @@ template uses so spec validation can reject ``results.nope`` before anything run
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -51,9 +52,20 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
+@functools.lru_cache(maxsize=2048)
+def _template(source: str) -> Any:
+    return _ENV.from_string(source)
+
+
+@functools.lru_cache(maxsize=2048)
+def _expression(source: str) -> Any:
+    return _ENV.compile_expression(source, undefined_to_none=False)
+
+
 def render(template: str, scope: Mapping[str, Any]) -> str:
+    # Specs are immutable once loaded, so compiled templates are cached by their source text.
     try:
-        return _ENV.from_string(template).render(**scope)
+        return _template(template).render(**scope)
     except (TemplateSyntaxError, UndefinedError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise ExpressionError(str(exc)) from exc
     except Exception as exc:  # the sandbox raises SecurityError for unsafe access
@@ -62,7 +74,7 @@ def render(template: str, scope: Mapping[str, Any]) -> str:
 
 def evaluate(expression: str, scope: Mapping[str, Any]) -> Any:
     try:
-        return _ENV.compile_expression(expression, undefined_to_none=False)(**scope)
+        return _expression(expression)(**scope)
     except (TemplateSyntaxError, UndefinedError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise ExpressionError(str(exc)) from exc
     except Exception as exc:
