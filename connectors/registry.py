@@ -34,6 +34,7 @@ _BUILTIN_MODULES: list[str] = [
     "connectors.rest",
     "connectors.email",
     "connectors.salesforce",
+    "connectors.odoo",
 ]
 
 

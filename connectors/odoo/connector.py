@@ -1,0 +1,125 @@
+"""The Odoo connector: partners, sale orders, invoices, CRM leads, activities — any model by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..base import Connector, ConnectorError, Operation, check_args
+from ..ledger import perform_once
+from ..registry import register
+from .client import OdooClient
+
+_MODEL = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
+          "description": "e.g. res.partner, sale.order, account.move (invoices), crm.lead, mail.activity"}
+_DOMAIN = {"type": "array", "description": "Odoo domain, e.g. [[\"state\",\"=\",\"sale\"],[\"date_order\",\">=\",\"2025-07-01\"]]; "
+                                          "'|', '&', '!' prefix operators allowed.",
+           "items": {"oneOf": [{"enum": ["|", "&", "!"]}, {"type": "array", "minItems": 3, "maxItems": 3}]}}
+_WRITE_RESULT = {"type": "object", "properties": {"id": {"type": "integer"}, "performed": {"type": "boolean"}}}
+PAGE = 500
+
+OPERATIONS = (
+    Operation(name="odoo.search_read", kind="read",
+              description="Search records of an Odoo model with a domain and read fields: partners (res.partner), "
+                          "sale orders (sale.order), invoices (account.move, move_type out_invoice), CRM leads "
+                          "(crm.lead), activities (mail.activity). Returns one page; next_cursor continues.",
+              args_schema={"type": "object", "properties": {
+                  "model": _MODEL, "domain": _DOMAIN, "fields": {"type": "array", "items": {"type": "string"}},
+                  "limit": {"type": "integer", "minimum": 1, "maximum": PAGE, "default": 100},
+                  "cursor": {"type": "string", "pattern": r"^\d+$"}},
+                  "required": ["model"], "additionalProperties": False},
+              result_schema={"type": "object", "properties": {"results": {"type": "array"},
+                                                              "next_cursor": {"type": ["string", "null"]}},
+                             "required": ["results", "next_cursor"]}),
+    Operation(name="odoo.create", kind="write", result_schema=_WRITE_RESULT,
+              description="Create a record, e.g. a crm.lead {name, partner_id, expected_revenue} or a "
+                          "res.partner {name, email, is_company}.",
+              args_schema={"type": "object", "properties": {"model": _MODEL, "values": {"type": "object", "minProperties": 1}},
+                           "required": ["model", "values"], "additionalProperties": False}),
+    Operation(name="odoo.write", kind="write", result_schema=_WRITE_RESULT,
+              description="Update fields of existing records, e.g. move a crm.lead to another stage_id.",
+              args_schema={"type": "object", "properties": {
+                  "model": _MODEL, "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 1000},
+                  "values": {"type": "object", "minProperties": 1}},
+                  "required": ["model", "ids", "values"], "additionalProperties": False}),
+    Operation(name="odoo.post_note", kind="write", result_schema=_WRITE_RESULT,
+              description="Log an internal note in the chatter of a record (e.g. a meeting summary on a "
+                          "res.partner, sale.order or crm.lead).",
+              args_schema={"type": "object", "properties": {
+                  "model": _MODEL, "id": {"type": "integer"}, "body": {"type": "string", "minLength": 1}},
+                  "required": ["model", "id", "body"], "additionalProperties": False}),
+)
+
+
+@register
+class OdooConnector(Connector):
+    """Settings: ``url``, ``database``, ``protocol`` (``json2`` | ``jsonrpc``), ``username`` (JSON-RPC).
+    Secrets: ``api_key`` (or ``password`` for JSON-RPC)."""
+
+    type = "odoo"
+    operations = OPERATIONS
+
+    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None, **kw: Any):
+        super().__init__(settings=settings, secrets=secrets, ledger=ledger)
+        self.client = OdooClient(settings=self.settings, secrets=self.secrets, redactor=self.redactor, **kw)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _page(self, args: Mapping[str, Any], after_id: int, limit: int) -> list[dict[str, Any]]:
+        # Keyset paging on id: stable while records are created or deleted between pages,
+        # unlike offsets.
+        # A leading term is ANDed with the whole caller's domain, '|' prefixes included.
+        domain = [["id", ">", after_id], *args.get("domain", [])]
+        kwargs: dict[str, Any] = {"domain": domain, "limit": limit, "order": "id asc"}
+        if args.get("fields"):
+            kwargs["fields"] = args["fields"]
+        # search_read changes nothing: safe to repeat after an ambiguous failure.
+        return self.client.execute(args["model"], "search_read", idempotent=True, **kwargs)
+
+    def _run_search_read(self, args: dict[str, Any]) -> dict[str, Any]:
+        limit = args.get("limit", 100)
+        rows = self._page(args, int(args.get("cursor", 0)), limit)
+        return {"results": rows, "next_cursor": str(rows[-1]["id"]) if len(rows) == limit else None}
+
+    def iterate(self, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        if name != "odoo.search_read":
+            yield from super().iterate(name, args)
+            return
+        check_args(self.operation(name), args)
+        after = int(args.get("cursor", 0))
+        while True:
+            rows = self._page(args, after, PAGE)
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            after = rows[-1]["id"]
+
+    def _once(self, verb: str, key: str | None, perform) -> dict[str, Any]:
+        return perform_once(self.ledger, f"odoo.{verb}:{key}" if key else None, perform)
+
+    def _run_create(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
+        def perform() -> dict[str, Any]:
+            created = self.client.execute(args["model"], "create", vals_list=[args["values"]])
+            ids = created if isinstance(created, list) else [created]
+            return {"id": ids[0]}
+
+        return self._once("create", idempotency_key, perform)
+
+    def _run_write(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
+        def perform() -> dict[str, Any]:
+            # Writing the same values again leaves the same records: safe to repeat.
+            ok = self.client.execute(args["model"], "write", args["ids"], vals=args["values"], idempotent=True)
+            if ok is not True:
+                raise ConnectorError(f"Odoo did not confirm the write: {ok!r}", retryable=False)
+            return {"id": args["ids"][0], "ids": args["ids"]}
+
+        return self._once("write", idempotency_key, perform)
+
+    def _run_post_note(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
+        def perform() -> dict[str, Any]:
+            message = self.client.execute(args["model"], "message_post", [args["id"]], body=args["body"],
+                                          message_type="comment", subtype_xmlid="mail.mt_note")
+            return {"id": message if isinstance(message, int) else message[0]}
+
+        return self._once("post_note", idempotency_key, perform)
