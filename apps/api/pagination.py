@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 
 
@@ -19,3 +20,18 @@ class NewestFirst(Cursor):
 
 class ByName(Cursor):
     ordering = ("name", "id")
+
+
+_PAGES: dict[type, type] = {}
+
+
+def page_of(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The documented shape of a cursor page of ``serializer_class`` items."""
+    if serializer_class not in _PAGES:
+        name = serializer_class.__name__.removesuffix("Serializer")
+        _PAGES[serializer_class] = type(f"Paginated{name}List", (serializers.Serializer,), {
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last one."),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        })
+    return _PAGES[serializer_class]

@@ -1,7 +1,14 @@
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from .views import approvals, connections, runs, tokens, triggers, usage, workflows
+
+def not_found(request, *args, **kwargs):
+    """Unknown API paths answer in the API's error shape, not Django's HTML page."""
+    return JsonResponse({"error": {"code": "not_found", "message": "no such API endpoint", "problems": []}},
+                        status=404)
+
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -32,10 +39,11 @@ urlpatterns = [
     path("schedules/", triggers.ScheduleListView.as_view()),
     path("schedules/<int:schedule_id>/", triggers.ScheduleDetailView.as_view()),
     path("webhook-endpoints/", triggers.WebhookEndpointListView.as_view()),
-    path("webhook-endpoints/<int:endpoint_id>/", triggers.WebhookEndpointDetailView.as_view()),
-    path("webhook-endpoints/<int:endpoint_id>/rotate-secret/", triggers.WebhookEndpointRotateView.as_view()),
-    path("webhook-endpoints/<int:endpoint_id>/deliveries/", triggers.WebhookDeliveryListView.as_view()),
+    path("webhook-endpoints/<uuid:endpoint_id>/", triggers.WebhookEndpointDetailView.as_view()),
+    path("webhook-endpoints/<uuid:endpoint_id>/rotate-secret/", triggers.WebhookEndpointRotateView.as_view()),
+    path("webhook-endpoints/<uuid:endpoint_id>/deliveries/", triggers.WebhookDeliveryListView.as_view()),
     path("notify-hooks/", triggers.NotifyHookListView.as_view()),
     path("notify-hooks/<int:hook_id>/", triggers.NotifyHookDetailView.as_view()),
     path("usage/", usage.UsageView.as_view()),
+    re_path(r"^.*$", not_found),
 ]

@@ -7,7 +7,7 @@ choice, a list (one item a line) or JSON for anything nested. Long text fields (
 
 from __future__ import annotations
 
-import json
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -21,9 +21,12 @@ def _label(name: str, prop: dict[str, Any]) -> str:
     return str(prop.get("title") or name.replace("_", " ").capitalize())
 
 
+_LONG_TEXT_NAMES = ("transcript", "body", "text", "notes", "content", "document")
+
+
 def _is_long_text(name: str, prop: dict[str, Any]) -> bool:
     return prop.get("format") in ("textarea", "multiline") or bool(prop.get("x-upload")) \
-        or (prop.get("maxLength") or 0) > 300
+        or (prop.get("maxLength") or 0) > 300 or any(word in name.lower() for word in _LONG_TEXT_NAMES)
 
 
 def field_for(name: str, prop: dict[str, Any], *, required: bool) -> forms.Field:
@@ -31,6 +34,10 @@ def field_for(name: str, prop: dict[str, Any], *, required: bool) -> forms.Field
     common = {"label": _label(name, prop), "required": required, "help_text": prop.get("description", "")}
     if "enum" in prop:
         return forms.ChoiceField(choices=[(v, v) for v in prop["enum"]], **common)
+    if kind == "string" and prop.get("format") == "date":
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == "string" and prop.get("format") == "email":
+        return forms.EmailField(**common)
     if kind == "integer":
         return forms.IntegerField(min_value=prop.get("minimum"), max_value=prop.get("maximum"), **common)
     if kind == "number":
@@ -62,7 +69,8 @@ class ListField(forms.CharField):
 class SchemaForm(forms.Form):
     """``SchemaForm(schema, data, files, initial=...)``; ``cleaned_inputs()`` gives the run inputs."""
 
-    def __init__(self, schema: dict[str, Any], *args, use_defaults: bool = True, **kwargs):
+    def __init__(self, schema: dict[str, Any], *args, use_defaults: bool = True, all_optional: bool = False,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.schema = schema if isinstance(schema, dict) else {}
         required = set(self.schema.get("required") or [])
@@ -71,7 +79,8 @@ class SchemaForm(forms.Form):
             prop = prop if isinstance(prop, dict) else {}
             has_default = "default" in prop
             # A field with a default need not be typed in: leaving it empty means the default.
-            self.fields[name] = field_for(name, prop, required=name in required and not has_default)
+            self.fields[name] = field_for(name, prop,
+                                          required=name in required and not has_default and not all_optional)
             if use_defaults and has_default and name not in self.initial:
                 self.fields[name].initial = prop["default"]
             if isinstance(self.fields[name].widget, forms.Textarea) and prop.get("type") == "string":
@@ -100,7 +109,7 @@ class SchemaForm(forms.Form):
             value = self.cleaned_data.get(name)
             if value in (None, "", []) and not (isinstance(prop, dict) and prop.get("type") == "boolean"):
                 continue  # leave it out so the schema's default applies
-            inputs[name] = value
+            inputs[name] = value.isoformat() if isinstance(value, date) else value
         return inputs
 
     def add_problems(self, problems) -> list[str]:
@@ -114,7 +123,3 @@ class SchemaForm(forms.Form):
             else:
                 loose.append(str(problem))
         return loose
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

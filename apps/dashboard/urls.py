@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import approvals, home, members, runs, workflows
+from .views import approvals, connections, home, members, runs, workflows
 
 dashboard_patterns = [
     path("", workflows.workflow_list, name="home"),
@@ -17,6 +17,10 @@ dashboard_patterns = [
     path("artifacts/<uuid:artifact_id>/preview/", runs.artifact_preview, name="artifact_preview"),
     path("approvals/", approvals.inbox, name="approvals"),
     path("approvals/<int:approval_id>/", approvals.decide, name="approval_decide"),
+    path("connections/", connections.connection_list_view, name="connection_list"),
+    path("connections/new/", connections.connection_new, name="connection_new"),
+    path("connections/<int:connection_id>/", connections.connection_detail, name="connection_detail"),
+    path("connections/<int:connection_id>/check/", connections.connection_check, name="connection_check"),
     path("members/", members.members, name="members"),
     path("organizations/switch/", home.switch_organization, name="switch_organization"),
     path("organizations/none/", home.no_organization, name="no_organization"),

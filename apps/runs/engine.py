@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
-from django.db.models import Case, F, PositiveIntegerField, Q, When
-from django.db.models.functions import Coalesce
+from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from langgraph.errors import GraphDrained
 from langgraph.runtime import RunControl
@@ -32,7 +32,8 @@ from workflows.context import RunContext
 from .checkpoints import checkpointer
 from .models import Approval, Run, RunStatus
 from .ports import DbArtifactStore, DbEventSink, DbWriteLedger
-from .runtime import compiled_graph, connector_provider, live_nudge, model_client
+from .runtime import (compiled_graph, connector_provider, live_nudge, loaded_spec, model_client,
+                      organization_locale, version_of)
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +51,35 @@ class SliceOutcome:
 SKIPPED = SliceOutcome(status="skipped")
 
 
+_CLAIM_SQL = """
+UPDATE {table} SET lease_owner = %s, lease_expires_at = %s, status = 'running',
+       started_at = COALESCE(started_at, %s), slices = slices + 1,
+       attempts = CASE WHEN lease_owner <> '' THEN attempts + 1 ELSE attempts END
+ WHERE id = %s AND status IN ('queued', 'running') AND (lease_owner = '' OR lease_expires_at < %s)
+RETURNING *
+"""
+
+
 def _claim(run_id: str, worker: str) -> Run | None:
+    """Take the run's lease if nobody holds a live one; one round trip (UPDATE ... RETURNING).
+
+    Taking over a lease that expired means the previous holder died mid-slice, which
+    counts as an attempt.
+    """
+    ops = connection.ops
     now = timezone.now()
-    claimable = Q(lease_owner="") | Q(lease_expires_at__lt=now)
-    updated = (
-        Run.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-        .filter(claimable)
-        .update(
-            lease_owner=worker,
-            lease_expires_at=now + timedelta(seconds=settings.RUN_LEASE_SECONDS),
-            status=RunStatus.RUNNING,
-            started_at=Coalesce(F("started_at"), now),
-            slices=F("slices") + 1,
-            # Taking over a lease that expired means the previous holder died mid-slice.
-            attempts=Case(When(~Q(lease_owner=""), then=F("attempts") + 1), default=F("attempts"),
-                           output_field=PositiveIntegerField()),
-        )
-    )
-    if not updated:
+    try:
+        pk = Run._meta.pk.get_db_prep_value(uuid.UUID(str(run_id)), connection)
+    except ValueError:
         return None
-    return Run.objects.select_related("version", "organization").get(pk=run_id)
+    params = [worker, ops.adapt_datetimefield_value(now + timedelta(seconds=settings.RUN_LEASE_SECONDS)),
+              ops.adapt_datetimefield_value(now), pk, ops.adapt_datetimefield_value(now)]
+    claimed = list(Run.objects.raw(_CLAIM_SQL.format(table=Run._meta.db_table), params))
+    if not claimed:
+        return None
+    run = claimed[0]
+    run.version = version_of(run.version_id)
+    return run
 
 
 def _guarded(run: Run, worker: str):
@@ -86,40 +96,48 @@ def _release(run: Run, worker: str, **fields: Any) -> bool:
     return bool(_guarded(run, worker).update(lease_owner="", lease_expires_at=timezone.now(), **fields))
 
 
-class _Heartbeat:
-    """Keeps the lease alive during long model calls and turns a cancel request into a
-    drain at the next super-step boundary."""
+class _Keeper:
+    """The slice's one background thread: flushes events a few times a second, keeps the
+    lease alive during long model calls, and turns a cancel request into a drain at the
+    next super-step boundary."""
 
-    def __init__(self, run: Run, worker: str, control: RunControl):
-        self._run, self._worker, self._control = run, worker, control
+    FLUSH_SECONDS = 0.2
+
+    def __init__(self, run: Run, worker: str, control: RunControl, events: DbEventSink):
+        self._run, self._worker, self._control, self._events = run, worker, control, events
         self.cancelled = False
         self.lost = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"lease-{run.pk}", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"slice-{run.pk}", daemon=True)
 
-    def __enter__(self) -> _Heartbeat:
+    def __enter__(self) -> _Keeper:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        interval = max(0.2, min(settings.RUN_LEASE_SECONDS / 4, 2.0))
+        renew_every = max(0.2, min(settings.RUN_LEASE_SECONDS / 4, 5.0))
+        next_renewal = time.monotonic() + renew_every
         try:
-            while not self._stop.wait(interval):
-                expires = timezone.now() + timedelta(seconds=settings.RUN_LEASE_SECONDS)
-                if not _guarded(self._run, self._worker).update(lease_expires_at=expires):
-                    self.lost = True
-                    self._control.request_drain("lease lost")
-                    return
-                if Run.objects.filter(pk=self._run.pk, cancel_requested=True).exists():
-                    self.cancelled = True
-                    self._control.request_drain("cancelled")
-                    return
+            while not self._stop.wait(self.FLUSH_SECONDS):
+                self._events.flush()
+                if time.monotonic() >= next_renewal and not self.lost and not self.cancelled:
+                    next_renewal = time.monotonic() + renew_every
+                    self._renew()
         finally:
             connections.close_all()
+
+    def _renew(self) -> None:
+        expires = timezone.now() + timedelta(seconds=settings.RUN_LEASE_SECONDS)
+        if not _guarded(self._run, self._worker).update(lease_expires_at=expires):
+            self.lost = True
+            self._control.request_drain("lease lost")
+        elif Run.objects.filter(pk=self._run.pk, cancel_requested=True).exists():
+            self.cancelled = True
+            self._control.request_drain("cancelled")
 
 
 def run_advance(*, run_id: str, worker: str) -> SliceOutcome:
@@ -151,39 +169,50 @@ def _advance(run: Run, worker: str, events: DbEventSink) -> SliceOutcome:
     control = RunControl()
     steps = 0
     try:
-        spec = workflows.load_spec(run.version.spec)
+        spec = loaded_spec(run.version.checksum, run.version.spec)
         graph = compiled_graph(run.version.checksum, run.version.spec, checkpointer())
+        tz, language = organization_locale(run.organization_id)
         config = {"configurable": {"thread_id": str(run.pk)}, "recursion_limit": 100_000}
         context = RunContext(
             run_id=str(run.pk), organization_id=str(run.organization_id), model=model_client(),
             connectors=connector_provider(run), events=events, artifacts=DbArtifactStore(run),
-            ledger=DbWriteLedger(run), timezone=run.organization.timezone, language=run.organization.language,
+            ledger=DbWriteLedger(run), timezone=tz, language=language,
             is_cancelled=lambda: control.drain_requested,
         )
         graph_input = _graph_input(graph, config, run, spec)
         deadline = time.monotonic() + settings.RUN_SLICE_SECONDS
-        with _Heartbeat(run, worker, control) as heartbeat:
+        values: dict[str, Any] = {}
+        interrupts: list[Any] = []
+        drained = False
+        with _Keeper(run, worker, control, events) as keeper:
             try:
-                for _ in graph.stream(graph_input, config, context=context, stream_mode="updates",
-                                      durability="sync", control=control):
-                    steps += 1
-                    if steps >= settings.RUN_SLICE_STEPS or time.monotonic() >= deadline:
-                        control.request_drain("slice")
+                for mode, chunk in graph.stream(graph_input, config, context=context,
+                                                stream_mode=["updates", "values"], durability="sync",
+                                                control=control):
+                    if mode == "values":
+                        values = chunk
+                    elif "__interrupt__" in chunk:
+                        interrupts.extend(chunk["__interrupt__"])
+                    else:
+                        steps += 1
+                        if steps >= settings.RUN_SLICE_STEPS or time.monotonic() >= deadline:
+                            control.request_drain("slice")
             except GraphDrained:
-                pass
-        if heartbeat.lost:
+                drained = True
+        if keeper.lost:
             return SliceOutcome(status="lease_lost", steps=steps)
-        if heartbeat.cancelled:
+        if keeper.cancelled:
             return _end(run, worker, events, RunStatus.CANCELLED, steps=steps)
-        state = graph.get_state(config)
-        if state.interrupts:
-            _wait_for_approval(run, worker, state.interrupts)
-            events.emit("run.waiting_approval", {"approvals": len(state.interrupts)})
+        if interrupts:
+            _wait_for_approval(run, worker, interrupts)
+            events.emit("run.waiting_approval", {"approvals": len(interrupts)})
             return SliceOutcome(status=RunStatus.WAITING_APPROVAL, steps=steps)
-        if state.next:
+        if drained:
             _release(run, worker, resume_value=None)
             return SliceOutcome(status=RunStatus.RUNNING, again=True, steps=steps)
-        outputs = workflows.final_outputs(spec, state.values, context)
+        if not values:  # nothing ran in this slice (resumed at the very end): read the saved state
+            values = graph.get_state(config).values
+        outputs = workflows.final_outputs(spec, values, context)
     except Exception as exc:  # noqa: BLE001 - every failure of user work ends in a readable state
         return _on_error(run, worker, events, exc, steps)
     return _end(run, worker, events, RunStatus.SUCCEEDED, steps=steps, outputs=outputs, resume_value=None)
@@ -199,6 +228,8 @@ def _end(run: Run, worker: str, events: DbEventSink, status: str, *, steps: int 
 
 
 def _graph_input(graph, config: dict, run: Run, spec) -> Any:
+    if run.slices == 1 and run.attempts == 0 and not run.resume_value:
+        return workflows.initial_state(spec, run.inputs)  # first slice ever: no checkpoint yet
     state = graph.get_state(config)
     if not state.values and not state.next:
         return workflows.initial_state(spec, run.inputs)

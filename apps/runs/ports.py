@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
 from workflows.context import ArtifactRef
@@ -25,22 +25,21 @@ def _jsonable(value: Any) -> Any:
 
 class DbEventSink:
     """Appends RunEvents in order. ``emit`` is cheap and thread-safe: events are numbered
-    at once and written in batches by a flusher thread, so a node running 300 tool calls
-    in parallel threads never waits on the database, and the dashboard sees them within
-    a fraction of a second."""
-
-    FLUSH_SECONDS = 0.2
+    at once and written in batches by ``flush`` (called a few times a second by the
+    slice's keeper thread and once at the end), so a node running many tool calls in
+    parallel threads never waits on the database, and viewers see events within a
+    fraction of a second. Flushes are serialised, so events commit in ``seq`` order and a
+    reader polling for ``seq > last`` never skips one."""
 
     def __init__(self, run: Run, *, on_flush=None):
         self._run_id = run.pk
         self._org_id = run.organization_id
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._buffer: list[RunEvent] = []
-        self._seq = RunEvent.objects.filter(run_id=run.pk).aggregate(m=Max("seq"))["m"] or 0
+        fresh = run.slices == 1 and run.attempts == 0
+        self._seq = 0 if fresh else RunEvent.objects.filter(run_id=run.pk).aggregate(m=Max("seq"))["m"] or 0
         self._on_flush = on_flush
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"events-{run.pk}", daemon=True)
-        self._thread.start()
 
     def emit(self, kind: str, payload: Mapping[str, Any], *, node_id: str | None = None) -> None:
         with self._lock:
@@ -48,22 +47,17 @@ class DbEventSink:
             self._buffer.append(RunEvent(organization_id=self._org_id, run_id=self._run_id, seq=self._seq,
                                          kind=kind[:48], node_id=(node_id or "")[:120], payload=_jsonable(payload)))
 
-    def _loop(self) -> None:
-        try:
-            while not self._stop.wait(self.FLUSH_SECONDS):
-                self.flush()
-        finally:
-            connections.close_all()
-
     def flush(self) -> None:
-        with self._lock:
-            batch, self._buffer = self._buffer, []
-        if not batch:
-            return
-        RunEvent.objects.bulk_create(batch)
-        self._record_totals(batch)
-        if self._on_flush is not None:
-            self._on_flush(self._run_id, batch[-1].seq)
+        with self._flush_lock:
+            with self._lock:
+                batch, self._buffer = self._buffer, []
+            if not batch:
+                return
+            with transaction.atomic():
+                RunEvent.objects.bulk_create(batch)
+                self._record_totals(batch)
+            if self._on_flush is not None:
+                self._on_flush(self._run_id, batch[-1].seq)
 
     def _record_totals(self, batch: list[RunEvent]) -> None:
         totals = {"model_calls": 0, "tool_calls": 0, "prompt_tokens": 0, "cached_tokens": 0,
@@ -83,8 +77,6 @@ class DbEventSink:
             Run.objects.filter(pk=self._run_id).update(**changed)
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
         self.flush()
 
 

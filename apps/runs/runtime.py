@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -11,7 +12,8 @@ from django.conf import settings
 
 import workflows
 from apps.automations.crypto import decrypt_secrets
-from apps.automations.models import Connection
+from apps.accounts.models import Organization
+from apps.automations.models import Connection, WorkflowVersion
 from connectors.base import Connector
 from connectors.registry import connector_class
 
@@ -22,13 +24,48 @@ _graphs_lock = threading.Lock()
 _graphs: dict[tuple[str, int], Any] = {}
 
 
+_specs: dict[str, Any] = {}
+_versions: dict[int, WorkflowVersion] = {}
+
+
+def version_of(version_id: int) -> WorkflowVersion:
+    """A workflow version by id, cached: versions are immutable once written."""
+    version = _versions.get(version_id)
+    if version is None:
+        version = _versions[version_id] = WorkflowVersion.objects.get(pk=version_id)
+    return version
+
+
+_locales: dict[int, tuple[float, tuple[str, str]]] = {}
+LOCALE_TTL_SECONDS = 30.0
+
+
+def organization_locale(organization_id: int) -> tuple[str, str]:
+    """(timezone, language) of an organization, cached briefly: read on every slice,
+    changed rarely, and a run started right after a change may use the old value."""
+    now = time.monotonic()
+    cached = _locales.get(organization_id)
+    if cached is None or now - cached[0] > LOCALE_TTL_SECONDS:
+        values = Organization.objects.filter(pk=organization_id).values_list("timezone", "language").first()
+        cached = _locales[organization_id] = (now, values or ("UTC", "en"))
+    return cached[1]
+
+
+def loaded_spec(checksum: str, spec_data: dict):
+    """The validated spec of a version; versions are immutable, so the checksum is the key."""
+    spec = _specs.get(checksum)
+    if spec is None:
+        spec = _specs[checksum] = workflows.load_spec(spec_data)
+    return spec
+
+
 def compiled_graph(checksum: str, spec_data: dict, saver) -> Any:
     """The compiled graph for a spec version; compiled once per process and checkpointer."""
     key = (checksum, id(saver))
     with _graphs_lock:
         graph = _graphs.get(key)
         if graph is None:
-            graph = workflows.build_graph(workflows.load_spec(spec_data)).compile(checkpointer=saver)
+            graph = workflows.build_graph(loaded_spec(checksum, spec_data)).compile(checkpointer=saver)
             _graphs[key] = graph
         return graph
 

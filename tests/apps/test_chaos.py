@@ -32,6 +32,14 @@ def calls_per_step(requests, tags):
     return counts
 
 
+def busy_worker(celery, run_ids):
+    """A worker process that holds a run's lease right now (mid-slice), if any."""
+    owners = Run.objects.filter(pk__in=run_ids, status="running").exclude(lease_owner="")
+    pids = {int(owner.split(":")[1]) for owner in owners.values_list("lease_owner", flat=True)}
+    busy = [w for w in celery.workers if w.pid in pids and w.poll() is None]
+    return busy[0] if busy else None
+
+
 @pytest.fixture
 def slow_model(fake_model):
     fake_model.config.ttft_s = 0.15
@@ -48,9 +56,13 @@ def test_runs_finish_exactly_once_while_workers_are_killed(acme, celery, slow_mo
 
     rng = random.Random(20261129)
     kills = 0
-    while not finished(run_ids) and kills < 10:
-        time.sleep(rng.uniform(0.4, 1.2))
-        celery.kill(rng.choice(celery.workers))
+    while not finished(run_ids) and kills < 8:
+        victim = busy_worker(celery, run_ids)
+        if victim is None:
+            time.sleep(0.05)
+            continue
+        time.sleep(rng.uniform(0.0, 0.3))  # somewhere inside the slice
+        celery.kill(victim)
         kills += 1
         celery.ensure_workers(2)
     wait_for(lambda: finished(run_ids), timeout=240, what="every run to finish after the kills")
@@ -59,7 +71,8 @@ def test_runs_finish_exactly_once_while_workers_are_killed(acme, celery, slow_mo
     assert {r.status for r in runs} == {RunStatus.SUCCEEDED}, [(r.status, r.error) for r in runs]
     for run in runs:
         assert run.events.filter(kind="run.finished").count() == 1, "finished exactly once"
-    assert sum(r.attempts for r in runs) >= 1, "the kills interrupted at least one run mid-slice"
+    assert kills >= 3, "the test killed workers in the middle of slices"
+    assert sum(r.attempts for r in runs) >= 1, "killed slices were taken over after their lease expired"
 
     counts = calls_per_step(slow_model.requests, tags)
     assert all(n >= 1 for n in counts.values()), "every step ran"

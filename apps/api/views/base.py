@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 
 from apps.accounts.actors import Actor
 
@@ -25,6 +26,14 @@ class ApiView(GenericAPIView):
 
     def get_exception_handler(self):
         return api_exception_handler
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Errors are JSON even from the YAML export and the artifact download.
+        if isinstance(getattr(response, "data", None), dict) and "error" in response.data \
+                and not isinstance(response.accepted_renderer, JSONRenderer):
+            response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
+        return response
 
     @property
     def actor(self) -> Actor:

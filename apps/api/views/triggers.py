@@ -97,7 +97,7 @@ class WebhookEndpointListView(ApiView):
 class WebhookEndpointDetailView(ApiView):
     @extend_schema(operation_id="webhook_endpoints_get", summary="Get a webhook endpoint", tags=["webhooks"],
                    responses={200: WebhookEndpointSerializer, **error_responses(404)})
-    def get(self, request, endpoint_id: int):
+    def get(self, request, endpoint_id):
         endpoint = selectors.webhook_endpoint_get(actor=self.actor, endpoint_id=endpoint_id)
         return Response(WebhookEndpointSerializer(endpoint, context={"request": request}).data)
 

@@ -98,6 +98,8 @@ def run_events(request, run_id):
     if polled and not events and request.GET.get("status") == run.status and context["live"]:
         return HttpResponse(status=204)
     context["oob"] = True
+    if any(event.kind.startswith("node.") for event in events):
+        context["picture"] = layout(run.version.spec, selectors.run_node_states(run=run))
     response = render(request, "dashboard/runs/_chunk.html", context)
     if polled and not context["live"]:
         response.status_code = STOP_POLLING

@@ -59,7 +59,8 @@ def create_from_template(request, template: str):
     request.actor.require("edit")
     schema = card.spec.get("inputs") or {}
     settings_form = TemplateSettingsForm(request.POST or None, initial={"name": card.title})
-    inputs_form = SchemaForm(schema, request.POST or None, request.FILES or None, prefix="inputs")
+    # Here the inputs are defaults for every run, so none has to be given now.
+    inputs_form = SchemaForm(schema, request.POST or None, request.FILES or None, prefix="inputs", all_optional=True)
     problems: list[str] = []
     if request.method == "POST" and settings_form.is_valid() & inputs_form.is_valid():
         spec = templates_catalog.customised(
