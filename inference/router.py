@@ -4,13 +4,18 @@ A run sticks to one replica (consistent hashing of the session key, weighted by 
 so its growing prompt keeps hitting that replica's prefix cache. It moves to the next replica on
 the ring only when the preferred one is unhealthy (`/health` failed or a connection broke), its
 circuit is open, or its `/metrics` say it is saturated (`vllm:num_requests_waiting` or
-`vllm:kv_cache_usage_perc` past a threshold). Metrics and health are scraped lazily and cached.
+`vllm:kv_cache_usage_perc` past a threshold), or when it already carries more than its share of
+this router's in-flight calls (consistent hashing with bounded loads). A run that moved stays on its new replica (one
+cold prefill, then warm again) instead of bouncing back. Metrics and health are scraped lazily
+and cached.
 """
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 import hashlib
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +57,7 @@ class Replica:
     load: ReplicaLoad | None = None
     load_scraped_at: float | None = None
     inflight: int = 0
+    inflight_at_scrape: int = 0
 
     def __post_init__(self) -> None:
         self.url = normalize_base_url(self.url)
@@ -106,7 +112,8 @@ class Router:
         self,
         replicas: Sequence[Replica],
         *,
-        waiting_threshold: float = 4,
+        waiting_threshold: float = 2,
+        load_factor: float | None = 1.25,
         kv_threshold: float = 0.92,
         metrics_ttl: float = 1.0,
         health_interval: float = 5.0,
@@ -119,6 +126,7 @@ class Router:
             raise ValueError("a router needs at least one replica")
         self.replicas = list(replicas)
         self.waiting_threshold = waiting_threshold
+        self.load_factor = load_factor
         self.kv_threshold = kv_threshold
         self.metrics_ttl = metrics_ttl
         self.health_interval = health_interval
@@ -133,6 +141,9 @@ class Router:
         )
         self._ring_keys = [h for h, _ in self._ring]
         self._round_robin = itertools.count()
+        # Runs that spilled over stay where they moved: their prefix cache is warm there now.
+        self._moved: OrderedDict[str, Replica] = OrderedDict()
+        self.max_moved = 100_000
 
     @classmethod
     def from_settings(
@@ -176,6 +187,10 @@ class Router:
     def pick(self, session_key: str | None = None, model: str | None = None) -> Replica:
         if session_key is not None:
             order = self.ring_order(session_key)
+            moved = self._moved.get(session_key)
+            if moved is not None:
+                order.remove(moved)
+                order.insert(0, moved)
         else:
             # No affinity wanted: least in-flight per weight, rotating between equals.
             turn = next(self._round_robin)
@@ -190,12 +205,30 @@ class Router:
                 f"no replica available for model {model!r}: all unhealthy or circuit open",
                 retry_after=min(self._ready_in(r) for r in order),
             )
-        unsaturated = [r for r in eligible if not self._saturated(r)]
+        over_cap = self._over_bounded_load(eligible) if session_key is not None else set()
+        unsaturated = [r for r in eligible if r not in over_cap and not self._saturated(r)]
+        if unsaturated and unsaturated[0] is not order[0] and session_key is not None:
+            # Spilling: the run starts cold wherever it goes, so send it where there is most room.
+            unsaturated.sort(key=self._busyness)
         candidates = unsaturated or sorted(eligible, key=lambda r: (self._load(r).waiting / r.weight))
         for replica in candidates:
             if replica.breaker.allow():
+                if session_key is not None:
+                    self._remember(session_key, replica, home=order[0])
                 return replica
         raise CircuitOpenError("every eligible replica is running its half-open trial", retry_after=0.1)
+
+    def home_of(self, session_key: str) -> Replica:
+        """Where the run's calls go while nothing forces a move."""
+        return self._moved.get(session_key) or self.ring_order(session_key)[0]
+
+    def _remember(self, session_key: str, chosen: Replica, home: Replica) -> None:
+        with self._lock:
+            if chosen is not home:
+                self._moved[session_key] = chosen
+                self._moved.move_to_end(session_key)
+                while len(self._moved) > self.max_moved:
+                    self._moved.popitem(last=False)
 
     @contextmanager
     def lease(self, replica: Replica) -> Iterator[Replica]:
@@ -262,6 +295,7 @@ class Router:
             response = self._http.get(server_root(replica.url) + "/metrics")
             response.raise_for_status()
             replica.load = load_from_metrics(parse_metrics(response.text))
+            replica.inflight_at_scrape = replica.inflight
         except httpx.HTTPError:
             replica.load = replica.load or ReplicaLoad()
         replica.load_scraped_at = self._clock()
@@ -288,9 +322,26 @@ class Router:
             return self.scrape(replica)
         return replica.load or ReplicaLoad()
 
+    def _over_bounded_load(self, eligible: list[Replica]) -> set[Replica]:
+        """Consistent hashing with bounded loads: a replica already carrying more than
+        `load_factor` times its weighted share of this router's in-flight calls takes no more
+        sticky calls for now. Seen locally and at once, unlike the scraped queue."""
+        if self.load_factor is None or len(eligible) < 2:
+            return set()
+        total = sum(r.inflight for r in eligible) + 1
+        weights = sum(r.weight for r in eligible)
+        return {r for r in eligible if r.inflight + 1 > math.ceil(self.load_factor * total * r.weight / weights)}
+
+    def _busyness(self, replica: Replica) -> float:
+        load = self._load(replica)
+        return (load.running + load.waiting + replica.inflight - replica.inflight_at_scrape) / replica.weight
+
     def _saturated(self, replica: Replica) -> bool:
         load = self._load(replica)
-        return load.waiting >= self.waiting_threshold or load.kv_cache_usage >= self.kv_threshold
+        # The scrape is up to `metrics_ttl` old: adjust it by how many more (or fewer) calls this
+        # router has in flight there since, so one stale reading does not move every run at once.
+        waiting = load.waiting + (replica.inflight - replica.inflight_at_scrape) if load.waiting else 0
+        return waiting >= self.waiting_threshold or load.kv_cache_usage >= self.kv_threshold
 
 
 def _hash(key: str) -> int:

@@ -92,12 +92,13 @@ class FakeState:
 
     def admit(self, tokens: int) -> None:
         with self.lock:
-            self.waiting += 1
-            self.max_waiting = max(self.max_waiting, self.waiting)
-            while self.config.max_num_seqs is not None and self.running >= self.config.max_num_seqs:
-                self.lock.wait()
+            if self.config.max_num_seqs is not None and self.running >= self.config.max_num_seqs:
+                self.waiting += 1
+                self.max_waiting = max(self.max_waiting, self.waiting)
+                while self.running >= self.config.max_num_seqs:
+                    self.lock.wait()
+                self.waiting -= 1
             self._account()
-            self.waiting -= 1
             self.running += 1
             self.running_tokens += tokens
 

@@ -95,7 +95,10 @@ def test_it_spills_over_when_metrics_say_the_home_replica_is_queueing(client: Ch
     assert spilled != home.url
     home.set_metrics()
     clock.now += 2
-    assert client.chat(user(), session_key="run-a").backend == home.url
+    # The run stays where its cache is warm now; runs that hash to the old home still go there.
+    assert client.chat(user(), session_key="run-a").backend == spilled
+    other = next(f"run-{i}" for i in range(100) if router.ring_order(f"run-{i}")[0].url == home.url)
+    assert client.chat(user(), session_key=other).backend == home.url
 
 
 def test_it_spills_over_when_the_kv_cache_is_nearly_full(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
@@ -132,19 +135,23 @@ def test_a_dead_replica_is_avoided_and_readmitted_when_healthy(client: ChatClien
     assert moved.backend != home.url and again.backend == moved.backend
     home.restart()
     assert len(home.requests) == requests_before  # nothing was sent to it while it was dead
-    clock.now += 6  # next health probe finds it alive
-    assert client.chat(user(), session_key="run-d").backend == home.url
+    clock.now += 6  # next health probe finds it alive: runs that hash there use it again
+    other = next(f"run-{i}" for i in range(100) if router.ring_order(f"run-{i}")[0].url == home.url)
+    assert client.chat(user(), session_key=other).backend == home.url
+    assert client.chat(user(), session_key="run-d").backend == moved.backend  # the moved run stays put
 
 
-def test_a_replica_failing_health_checks_is_avoided(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+def test_a_replica_failing_health_checks_is_avoided(client: ChatClient, router: Router, replicas: list[FakeVLLMServer], clock: Clock) -> None:
     home = server_of(replicas, client.chat(user(), session_key="run-h").backend)
     home.set_health(False)
     clock.now += 6
 
-    assert client.chat(user(), session_key="run-h").backend != home.url
+    moved = client.chat(user(), session_key="run-h").backend
+    assert moved != home.url
     home.set_health(True)
     clock.now += 6
-    assert client.chat(user(), session_key="run-h").backend == home.url
+    other = next(f"run-{i}" for i in range(100) if router.ring_order(f"run-{i}")[0].url == home.url)
+    assert client.chat(user(), session_key=other).backend == home.url
 
 
 def test_with_every_replica_down_the_call_fails_as_circuit_open(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
@@ -198,3 +205,34 @@ def test_calls_without_a_session_key_spread_by_load(replicas: list[FakeVLLMServe
 def test_settings_must_line_up(replicas: list[FakeVLLMServer]) -> None:
     with pytest.raises(ValueError):
         Router.from_settings([s.url for s in replicas], weights=[1, 2])
+
+
+def test_a_run_that_moved_keeps_its_new_replica_until_that_one_fails(client: ChatClient, router: Router, replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    home = server_of(replicas, client.chat(user(), session_key="run-m").backend)
+    home.set_health(False)
+    clock.now += 6
+    first_move = server_of(replicas, client.chat(user(), session_key="run-m").backend)
+
+    assert router.home_of("run-m").url == first_move.url
+    first_move.set_health(False)
+    clock.now += 6
+    second_move = client.chat(user(), session_key="run-m").backend
+    assert second_move not in (home.url, first_move.url)
+
+
+def test_a_replica_carrying_more_than_its_share_of_calls_takes_no_more_sticky_runs(replicas: list[FakeVLLMServer]) -> None:
+    router = Router.from_settings([s.url for s in replicas], probe=False, load_factor=1.25)
+    key = "run-busy"
+    home = router.ring_order(key)[0]
+    home.inflight = 4  # four calls of other runs already running there, none elsewhere
+
+    assert router.pick(key) is not home
+    assert router.home_of(key) is not home  # and the run stays where it went
+
+
+def test_bounded_loads_can_be_switched_off(replicas: list[FakeVLLMServer]) -> None:
+    router = Router.from_settings([s.url for s in replicas], probe=False, load_factor=None)
+    home = router.ring_order("run-busy")[0]
+    home.inflight = 4
+
+    assert router.pick("run-busy") is home
