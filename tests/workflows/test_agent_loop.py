@@ -139,3 +139,29 @@ def test_a_final_answer_is_checked_against_the_output_schema(runner, client, fak
     run.start()
     assert run.outputs()["answer"] == {"total": 3}
     assert len(fake_model.requests) == (1 if ok else 2)
+
+
+def test_near_the_window_old_tool_results_are_compacted_but_the_plan_is_kept(runner, client, fake_model):
+    plan = "PLAN: read each account, then compare."
+    fake_model.script([{"reasoning": plan, "tool_calls": [{"name": "demo__search_accounts", "arguments": {"limit": 20}}]}]
+                      + [{"reasoning": f"step {i}", "tool_calls": [
+                          {"name": "demo__search_accounts", "arguments": {"limit": 20 + i}}]} for i in range(1, 12)]
+                      + [{"content": "compared"}])
+    data = agent_spec(tools=("demo.search_accounts",), inline_result_bytes=50000)
+    data["model"] = {"context_window": 30000, "max_tokens": 2000}
+    run = runner(data, model=client)
+    run.start()
+    [compacted, *later] = run.events("context.compacted")
+    assert len(later) <= 1  # compaction leaves headroom instead of recurring every turn
+    assert compacted.payload["compacted_messages"] > 0 and compacted.payload["bytes_saved"] > 10000
+    after = fake_model.requests[compacted.payload["step"]]["messages"]
+    assert after[2]["reasoning_content"] == plan  # the first turn, with the plan, is never shortened
+    assert any(m["role"] == "tool" and m["content"].startswith("[compacted") for m in after)
+    assert not after[-1]["content"].startswith("[compacted")  # the result the model is acting on stays whole
+    # The compacted history is what later turns send: the prefix is byte-stable again after one turn.
+    nxt = fake_model.requests[compacted.payload["step"] + 1]["messages"]
+    assert nxt[: len(after)] == after
+    # A compacted result names the artifact that still holds it in full.
+    stub = next(m["content"] for m in after if m["role"] == "tool" and m["content"].startswith("[compacted"))
+    artifact = stub.split("Full result: artifact ", 1)[1].split(".", 1)[0]
+    assert b"results" in run.ctx.artifacts.get(artifact)

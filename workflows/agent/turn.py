@@ -139,7 +139,7 @@ def _maybe_compact(spec: WorkflowSpec, config: AgentConfig, ctx: RunContext, nod
     used = max(estimate_tokens(messages + new, tools), a["last_prompt_tokens"])
     if used < config.compact_at * limit:
         return {}
-    replace = compaction.compact(ctx, node_id, messages)
+    replace = compaction.compact(ctx, node_id, messages, save_tokens=int(used - compaction.TARGET * limit))
     if replace:
         a["compactions"] += 1
         ctx.events.emit(events.CONTEXT_COMPACTED, {
