@@ -32,6 +32,15 @@ class ContextBudget:
     reserve_output: int = 16384
     compact_at: float = 0.8
 
+    @classmethod
+    def for_client(cls, client: Any, reserve_output: int | None = None, compact_at: float = 0.8) -> ContextBudget:
+        """The budget of `client`'s model, its window read from the server's `/v1/models`."""
+        window = client.context_window()
+        if window is None:
+            raise ValueError(f"the server does not report max_model_len for {client.model!r}")
+        reserve = reserve_output if reserve_output is not None else int(client.defaults.get("max_tokens", 16384))
+        return cls(max_model_len=window, reserve_output=reserve, compact_at=compact_at)
+
     @property
     def prompt_limit(self) -> int:
         return self.max_model_len - self.reserve_output

@@ -102,10 +102,11 @@ class ChatClient:
     # the call
 
     def build_body(self, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None, params: dict[str, Any]) -> dict[str, Any]:
-        """The request body: model, messages, tools, then K2 defaults overridden by `params`.
+        """The request body: model, tools, K2 defaults overridden by `params`, messages last.
 
-        Key order is fixed so the same inputs always serialize to the same bytes."""
-        body: dict[str, Any] = {"model": self.model, "messages": list(messages)}
+        Key order is fixed and the growing message list comes last, so consecutive calls of a
+        conversation serialize to bytes that share everything but the tail."""
+        body: dict[str, Any] = {"model": self.model}
         if tools:
             body["tools"] = list(tools)
             body["tool_choice"] = "auto"
@@ -114,6 +115,8 @@ class ChatClient:
         body.update(params)
         if body["stream"]:
             body["stream_options"] = {"include_usage": True, **(params.get("stream_options") or {})}
+        body.pop("messages", None)
+        body["messages"] = list(messages)
         return body
 
     def chat(

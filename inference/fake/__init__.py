@@ -109,6 +109,12 @@ class FakeVLLMServer:
         with self.state.lock:
             return list(self.state.headers)
 
+    @property
+    def raw_requests(self) -> list[bytes]:
+        """The exact bytes of each chat request body, parallel to `requests`."""
+        with self.state.lock:
+            return list(self.state.raw)
+
     def reset(self) -> None:
         self.state.reset()
 

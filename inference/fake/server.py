@@ -48,6 +48,7 @@ class FakeState:
             self.queue: deque[Reply] = deque()
             self.requests: list[dict[str, Any]] = []
             self.headers: list[dict[str, str]] = []
+            self.raw: list[bytes] = []
             self.prompts: deque[str] = deque(maxlen=64)
             self.healthy = True
             self.overrides: dict[str, float] = {}
@@ -64,10 +65,11 @@ class FakeState:
             self.started_at = self.last_change = time.monotonic()
             self.lock.notify_all()
 
-    def next_reply(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    def next_reply(self, body: dict[str, Any], headers: dict[str, str], raw: bytes) -> Reply:
         with self.lock:
             self.requests.append(body)
             self.headers.append(headers)
+            self.raw.append(raw)
             if self.queue:
                 return self.queue.popleft()
         return default_reply(body)
@@ -191,7 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = self.path.split("?")[0]
         try:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+            self._raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.loads(self._raw or b"null")
         except ValueError as exc:
             self._json(400, wire.error_body(400, f"invalid JSON body: {exc}"))
             return
@@ -239,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._json(400, wire.error_body(400, "[{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required'}]"))
             return
-        reply = state.next_reply(body, {k.lower(): v for k, v in self.headers.items()})
+        reply = state.next_reply(body, {k.lower(): v for k, v in self.headers.items()}, self._raw)
         if reply.status >= 400 and not reply.error_in_stream:
             self._error(reply)
             return

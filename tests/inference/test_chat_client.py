@@ -141,3 +141,18 @@ def test_it_sends_the_api_key_as_a_bearer_token(fake: FakeVLLMServer) -> None:
         keyed.chat(user())
 
     assert fake.request_headers[0]["authorization"] == "Bearer sk-test"
+
+
+def test_each_request_of_a_tool_loop_extends_the_previous_prompt(fake: FakeVLLMServer, client: ChatClient) -> None:
+    from inference.fake import render_prompt
+
+    fake.script([{"reasoning": f"step {i}", "tool_calls": [{"name": "get_deal", "arguments": {"id": i}}]} for i in range(4)])
+    messages = user()
+    for step in range(4):
+        completion = client.chat(messages, [tool("get_deal")])
+        messages += [completion.to_message(), {"role": "tool", "tool_call_id": completion.tool_calls[0].id, "content": f"deal {step}"}]
+
+    prompts = [render_prompt(body) for body in fake.requests]
+    assert all(current.startswith(previous) for previous, current in zip(prompts, prompts[1:]))
+    raw = fake.raw_requests
+    assert all(current[:len(previous) - 2] == previous[:-2] for previous, current in zip(raw, raw[1:]))  # all but "]}"

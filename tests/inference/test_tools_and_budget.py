@@ -53,3 +53,11 @@ def test_the_budget_says_when_to_compact_and_when_it_no_longer_fits() -> None:
     assert budget.fits(user("word " * 1200))
     assert not budget.fits(user("word " * 4000))
     assert budget.remaining(user("hi")) < 3072
+
+
+def test_the_budget_reads_the_window_from_the_server(fake, client) -> None:
+    budget = ContextBudget.for_client(client)
+
+    assert budget.max_model_len == 262144
+    assert budget.reserve_output == 16384
+    assert budget.fits(user())
