@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from rest_framework import serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 
 
@@ -12,6 +14,13 @@ class Cursor(CursorPagination):
     max_page_size = 200
     page_size_query_param = "limit"
     ordering = "-id"
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["invalid cursor; use a next or previous link as given"]}) \
+                from None
 
 
 class NewestFirst(Cursor):
@@ -35,3 +44,11 @@ def page_of(serializer_class: type[serializers.Serializer]) -> type[serializers.
             "results": serializer_class(many=True),
         })
     return _PAGES[serializer_class]
+
+
+PAGE_PARAMS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+                     description="The opaque cursor from a previous page's `next` or `previous` link."),
+    OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False,
+                     description="Items per page, 1 to 200 (default 50)."),
+]

@@ -1,9 +1,11 @@
 from django.http import JsonResponse
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from .views import approvals, connections, runs, tokens, triggers, usage, workflows
 
+@csrf_exempt
 def not_found(request, *args, **kwargs):
     """Unknown API paths answer in the API's error shape, not Django's HTML page."""
     return JsonResponse({"error": {"code": "not_found", "message": "no such API endpoint", "problems": []}},

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from apps.runs import selectors, services
 
 from ..errors import error_responses
-from ..pagination import NewestFirst
+from ..pagination import PAGE_PARAMS, NewestFirst, page_of
 from ..serializers import ApprovalDecisionSerializer, ApprovalSerializer
 from .base import ApiView
 
@@ -21,8 +21,8 @@ class ApprovalFilterSerializer(serializers.Serializer):
 
 class ApprovalListView(ApiView):
     @extend_schema(operation_id="approvals_list", summary="List approvals (pending by default)", tags=TAGS,
-                   parameters=[ApprovalFilterSerializer],
-                   responses={200: ApprovalSerializer(many=True), **error_responses(400)})
+                   parameters=[*PAGE_PARAMS, ApprovalFilterSerializer],
+                   responses={200: page_of(ApprovalSerializer), **error_responses(400)})
     def get(self, request):
         query = ApprovalFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -8,7 +8,7 @@ from apps.automations import selectors, services
 
 from ..connections import connection_test
 from ..errors import error_responses
-from ..pagination import ByName
+from ..pagination import PAGE_PARAMS, ByName, page_of
 from ..serializers import ConnectionCreateSerializer, ConnectionRotateSerializer, ConnectionSerializer
 from .base import ApiView
 
@@ -17,7 +17,8 @@ TAGS = ["connections"]
 
 class ConnectionListView(ApiView):
     @extend_schema(operation_id="connections_list", summary="List connections", tags=TAGS,
-                   responses={200: ConnectionSerializer(many=True), **error_responses()})
+                   parameters=PAGE_PARAMS,
+                   responses={200: page_of(ConnectionSerializer), **error_responses(400)})
     def get(self, request):
         return self.paginated(selectors.connection_list(actor=self.actor), ConnectionSerializer, ByName)
 

@@ -12,7 +12,7 @@ from apps.runs import selectors, services
 from apps.runs.models import FINISHED, RunStatus, TriggerKind
 
 from ..errors import error_responses
-from ..pagination import NewestFirst
+from ..pagination import PAGE_PARAMS, NewestFirst, page_of
 from ..renderers import BinaryRenderer
 from ..serializers import ArtifactSerializer, RunCreateSerializer, RunEventPageSerializer, RunSerializer
 from .base import ApiView
@@ -32,8 +32,8 @@ class RunFilterSerializer(serializers.Serializer):
 
 class RunListView(ApiView):
     @extend_schema(operation_id="runs_list", summary="List runs, newest first", tags=TAGS,
-                   parameters=[RunFilterSerializer],
-                   responses={200: RunSerializer(many=True), **error_responses(400)})
+                   parameters=[*PAGE_PARAMS, RunFilterSerializer],
+                   responses={200: page_of(RunSerializer), **error_responses(400)})
     def get(self, request):
         filters = RunFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

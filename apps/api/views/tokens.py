@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from ..errors import error_responses
-from ..pagination import NewestFirst
+from ..pagination import PAGE_PARAMS, NewestFirst, page_of
 from ..selectors import api_token_list
 from ..serializers import ApiTokenCreatedSerializer, ApiTokenCreateSerializer, ApiTokenSerializer, MeSerializer
 from ..services import api_token_create, api_token_revoke
@@ -24,7 +24,8 @@ class MeView(ApiView):
 class TokenListView(ApiView):
     @extend_schema(operation_id="tokens_list", summary="List API tokens", tags=["tokens"],
                    description="Your own tokens; owners and admins see every token in the organization.",
-                   responses={200: ApiTokenSerializer(many=True), **error_responses()})
+                   parameters=PAGE_PARAMS,
+                   responses={200: page_of(ApiTokenSerializer), **error_responses(400)})
     def get(self, request):
         return self.paginated(api_token_list(actor=self.actor), ApiTokenSerializer, NewestFirst)
 

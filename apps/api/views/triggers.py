@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from apps.triggers import schedules, selectors, services
 
 from ..errors import error_responses
-from ..pagination import ByName, NewestFirst
+from ..pagination import PAGE_PARAMS, ByName, NewestFirst, page_of
 from ..trigger_serializers import (
     NotifyHookCreateSerializer,
     NotifyHookSerializer,
@@ -30,7 +30,8 @@ DELETED = OpenApiResponse(description="Deleted.")
 
 class ScheduleListView(ApiView):
     @extend_schema(operation_id="schedules_list", summary="List schedules", tags=["schedules"],
-                   responses={200: ScheduleSerializer(many=True), **error_responses()})
+                   parameters=PAGE_PARAMS,
+                   responses={200: page_of(ScheduleSerializer), **error_responses(400)})
     def get(self, request):
         return self.paginated(selectors.schedule_list(actor=self.actor), ScheduleSerializer, ByName)
 
@@ -74,7 +75,8 @@ class ScheduleDetailView(ApiView):
 
 class WebhookEndpointListView(ApiView):
     @extend_schema(operation_id="webhook_endpoints_list", summary="List webhook endpoints", tags=["webhooks"],
-                   responses={200: WebhookEndpointSerializer(many=True), **error_responses()})
+                   parameters=PAGE_PARAMS,
+                   responses={200: page_of(WebhookEndpointSerializer), **error_responses(400)})
     def get(self, request):
         return self.paginated(selectors.webhook_endpoint_list(actor=self.actor), WebhookEndpointSerializer,
                               NewestFirst)
@@ -135,7 +137,8 @@ class WebhookEndpointRotateView(ApiView):
 
 class WebhookDeliveryListView(ApiView):
     @extend_schema(operation_id="webhook_endpoints_deliveries", summary="Recent deliveries to an endpoint",
-                   tags=["webhooks"], responses={200: WebhookDeliverySerializer(many=True), **error_responses(404)})
+                   tags=["webhooks"], parameters=PAGE_PARAMS,
+                   responses={200: page_of(WebhookDeliverySerializer), **error_responses(400, 404)})
     def get(self, request, endpoint_id):
         deliveries = selectors.webhook_delivery_list(actor=self.actor, endpoint_id=endpoint_id)
         return self.paginated(deliveries, WebhookDeliverySerializer, DeliveryCursor)
@@ -147,7 +150,8 @@ class DeliveryCursor(NewestFirst):
 
 class NotifyHookListView(ApiView):
     @extend_schema(operation_id="notify_hooks_list", summary="List run-finished notification hooks",
-                   tags=["webhooks"], responses={200: NotifyHookSerializer(many=True), **error_responses()})
+                   tags=["webhooks"], parameters=PAGE_PARAMS,
+                   responses={200: page_of(NotifyHookSerializer), **error_responses(400)})
     def get(self, request):
         return self.paginated(selectors.notify_hook_list(actor=self.actor), NotifyHookSerializer, NewestFirst)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import yaml
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -7,10 +8,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apps.automations import selectors, services
-from apps.common.errors import NotFound
+from apps.common.errors import InvalidInput, NotFound, Problem
 
 from ..errors import error_responses
-from ..pagination import ByName, NewestFirst
+from ..pagination import PAGE_PARAMS, ByName, NewestFirst, page_of
 from ..renderers import YamlRenderer
 from ..serializers import (
     WorkflowCreateSerializer,
@@ -27,7 +28,8 @@ TAGS = ["workflows"]
 
 class WorkflowListView(ApiView):
     @extend_schema(operation_id="workflows_list", summary="List workflows", tags=TAGS,
-                   responses={200: WorkflowSerializer(many=True), **error_responses()})
+                   parameters=PAGE_PARAMS,
+                   responses={200: page_of(WorkflowSerializer), **error_responses(400)})
     def get(self, request):
         return self.paginated(selectors.workflow_list(actor=self.actor), WorkflowSerializer, ByName)
 
@@ -50,7 +52,8 @@ class WorkflowDetailView(ApiView):
 
 class WorkflowVersionListView(ApiView):
     @extend_schema(operation_id="workflows_versions_list", summary="List a workflow's versions", tags=TAGS,
-                   responses={200: WorkflowVersionSummarySerializer(many=True), **error_responses(404)})
+                   parameters=PAGE_PARAMS,
+                   responses={200: page_of(WorkflowVersionSummarySerializer), **error_responses(400, 404)})
     def get(self, request, workflow_id: int):
         workflow = selectors.workflow_get(actor=self.actor, workflow_id=workflow_id)
         return self.paginated(workflow.versions.all(), WorkflowVersionSummarySerializer, NewestFirst)
@@ -98,7 +101,12 @@ class WorkflowImportView(ApiView):
     def post(self, request):
         data = WorkflowImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        workflow = services.workflow_import_yaml(actor=self.actor, text=data.validated_data["yaml"],
-                                                 name=data.validated_data.get("name"))
+        self.actor.require("edit")
+        try:
+            workflow = services.workflow_import_yaml(actor=self.actor, text=data.validated_data["yaml"],
+                                                     name=data.validated_data.get("name"))
+        except (ValueError, yaml.YAMLError) as exc:
+            # workflows.load_yaml raises these for text that is not a YAML mapping.
+            raise InvalidInput("the YAML file is invalid", [Problem("yaml", str(exc)[:300])]) from None
         workflow.refresh_from_db()
         return Response(WorkflowSerializer(workflow).data, status=status.HTTP_201_CREATED)
