@@ -35,6 +35,7 @@ _BUILTIN_MODULES: list[str] = [
     "connectors.email",
     "connectors.salesforce",
     "connectors.odoo",
+    "connectors.tryton",
 ]
 
 

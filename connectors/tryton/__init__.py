@@ -1,0 +1,5 @@
+"""Tryton ERP over JSON-RPC."""
+
+from .connector import TrytonConnector
+
+__all__ = ["TrytonConnector"]

@@ -1,0 +1,108 @@
+"""The Tryton connector: parties, sale orders and any other model over JSON-RPC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..base import Connector, Operation, check_args
+from ..ledger import perform_once
+from ..registry import register
+from .client import TrytonClient
+
+_MODEL = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
+          "description": "e.g. party.party, party.address, sale.sale, sale.line, product.product, account.invoice"}
+_DOMAIN = {"type": "array", "description": "Tryton domain, e.g. [[\"state\", \"=\", \"confirmed\"]]; "
+                                          "nested ['OR', clause, clause] allowed."}
+_FIELDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+_WRITE_RESULT = {"type": "object", "properties": {"id": {"type": "integer"}, "performed": {"type": "boolean"}}}
+PAGE = 500
+
+OPERATIONS = (
+    Operation(name="tryton.search_read", kind="read",
+              description="Search records of a Tryton model with a domain and read fields (e.g. parties, sale "
+                          "orders with state, sale_date, total_amount). One page per call; next_cursor continues.",
+              args_schema={"type": "object", "properties": {
+                  "model": _MODEL, "domain": _DOMAIN, "fields": _FIELDS,
+                  "limit": {"type": "integer", "minimum": 1, "maximum": PAGE, "default": 100},
+                  "cursor": {"type": "string", "pattern": r"^\d+$"}},
+                  "required": ["model", "fields"], "additionalProperties": False},
+              result_schema={"type": "object", "properties": {"results": {"type": "array"},
+                                                              "next_cursor": {"type": ["string", "null"]}},
+                             "required": ["results", "next_cursor"]}),
+    Operation(name="tryton.read", kind="read",
+              description="Read fields of records by id, e.g. a sale.sale with lines and total_amount.",
+              args_schema={"type": "object", "properties": {
+                  "model": _MODEL, "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 500},
+                  "fields": _FIELDS}, "required": ["model", "ids", "fields"], "additionalProperties": False},
+              result_schema={"type": "object", "properties": {"results": {"type": "array"}}}),
+    Operation(name="tryton.create", kind="write", result_schema=_WRITE_RESULT,
+              description="Create a record, e.g. a sale.sale with party, addresses, currency and "
+                          "lines: [[\"create\", [{\"type\": \"line\", \"description\": ..., \"quantity\": 1, \"unit_price\": 10.0}]]].",
+              args_schema={"type": "object", "properties": {"model": _MODEL, "values": {"type": "object", "minProperties": 1}},
+                           "required": ["model", "values"], "additionalProperties": False}),
+    Operation(name="tryton.write", kind="write", result_schema=_WRITE_RESULT,
+              description="Update fields of existing records.",
+              args_schema={"type": "object", "properties": {
+                  "model": _MODEL, "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 1000},
+                  "values": {"type": "object", "minProperties": 1}},
+                  "required": ["model", "ids", "values"], "additionalProperties": False}),
+)
+
+
+@register
+class TrytonConnector(Connector):
+    """Settings: ``url``, ``database``, ``username``, ``context`` (e.g. ``{"company": 1}``).
+    Secrets: ``password``."""
+
+    type = "tryton"
+    operations = OPERATIONS
+
+    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None, **kw: Any):
+        super().__init__(settings=settings, secrets=secrets, ledger=ledger)
+        self.client = TrytonClient(settings=self.settings, secrets=self.secrets, redactor=self.redactor, **kw)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _page(self, args: Mapping[str, Any], after_id: int, limit: int) -> list[dict[str, Any]]:
+        # Keyset on id, like Odoo: stable while records change between pages.
+        domain = [["id", ">", after_id], *args.get("domain", [])]
+        return self.client.call(f"model.{args['model']}.search_read", domain, 0, limit, [["id", "ASC"]],
+                                sorted({"id", *args["fields"]}), idempotent=True)
+
+    def _run_search_read(self, args: dict[str, Any]) -> dict[str, Any]:
+        limit = args.get("limit", 100)
+        rows = self._page(args, int(args.get("cursor", 0)), limit)
+        return {"results": rows, "next_cursor": str(rows[-1]["id"]) if len(rows) == limit else None}
+
+    def iterate(self, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        if name != "tryton.search_read":
+            yield from super().iterate(name, args)
+            return
+        check_args(self.operation(name), args)
+        after = int(args.get("cursor", 0))
+        while True:
+            rows = self._page(args, after, PAGE)
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            after = rows[-1]["id"]
+
+    def _run_read(self, args: dict[str, Any]) -> dict[str, Any]:
+        rows = self.client.call(f"model.{args['model']}.read", args["ids"], args["fields"], idempotent=True)
+        return {"results": rows}
+
+    def _run_create(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
+        def perform() -> dict[str, Any]:
+            (new_id,) = self.client.call(f"model.{args['model']}.create", [args["values"]])
+            return {"id": new_id}
+
+        return perform_once(self.ledger, f"tryton.create:{idempotency_key}" if idempotency_key else None, perform)
+
+    def _run_write(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
+        def perform() -> dict[str, Any]:
+            self.client.call(f"model.{args['model']}.write", args["ids"], args["values"], idempotent=True)
+            return {"id": args["ids"][0], "ids": args["ids"]}
+
+        return perform_once(self.ledger, f"tryton.write:{idempotency_key}" if idempotency_key else None, perform)
