@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 
-from .artifacts import materialize
+from .artifacts import LazyView, materialize
 from .context import RunContext
 from .errors import InputError, Issue, format_path
 from .expressions import evaluate
@@ -35,12 +35,24 @@ def initial_state(spec: WorkflowSpec, inputs: Mapping[str, Any]) -> dict[str, An
 def final_outputs(spec: WorkflowSpec, state: Mapping[str, Any], ctx: RunContext | None = None) -> dict[str, Any]:
     """Evaluate ``spec.outputs`` against the final state.
 
-    Without a context, artifact references are returned as references (what the app layer
-    stores on the run); with one, they are loaded.
+    With a context, values read through ``results`` have their artifacts loaded, and values
+    read through ``refs`` stay references (a template names its report ``refs.x.report`` so
+    the run's outputs point at the artifact instead of holding it). Without a context,
+    nothing is loaded.
     """
     if ctx is None:
         names = {"inputs": state.get("inputs") or {}, "results": state.get("results") or {},
                  "refs": state.get("results") or {}}
         return {name: evaluate(expr, names) for name, expr in spec.outputs.items()}
     names = scope(state, ctx)
-    return {name: materialize(evaluate(expr, names), ctx) for name, expr in spec.outputs.items()}
+    return {name: _plain(evaluate(expr, names), ctx) for name, expr in spec.outputs.items()}
+
+
+def _plain(value: Any, ctx: RunContext) -> Any:
+    if isinstance(value, LazyView):
+        return materialize(value, ctx)
+    if isinstance(value, Mapping):
+        return {k: _plain(v, ctx) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, ctx) for v in value]
+    return value

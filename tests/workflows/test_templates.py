@@ -72,7 +72,7 @@ def test_meeting_summary_turns_a_transcript_into_tasks_a_note_and_a_slack_messag
     note = [a for a in demo.store.tables["activities"].values() if a.get("subject") == "Meeting: Renewal call"]
     assert note[0]["body"] == answer["summary"] and note[0]["deal_id"] == deal["id"]
     assert "Renewal call" in slack.messages[0]["text"] and "2 action items" in slack.messages[0]["text"]
-    report = run.outputs(load=False)["report"]["$artifact"]
+    report = run.outputs()["report"]["$artifact"]  # a reference, even when outputs are loaded
     assert b"## Action items" in run.ctx.artifacts.get(report["id"])
     # Every part of the transcript went to the model, and no request carried all of it.
     note_requests = [r for r in fake_model.requests if r.get("response_format")][:parts]
