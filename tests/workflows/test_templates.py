@@ -134,3 +134,17 @@ def test_sales_report_computes_charts_investigates_and_emails_html_with_a_pdf(
     assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
     # The model was never asked to add up the figures: they were in its task already computed.
     assert json.dumps(figures["won_amount"])[:20] in fake_model.requests[0]["messages"][1]["content"]
+
+
+def test_approvers_of_an_email_see_the_attachment_name_and_the_report_is_stored_once(
+        runner, client, fake_model, demo, smtp):
+    fake_model.script([{"content": "- Nothing unusual."}])
+    run = runner(templates.load("sales_report"), model=client, connectors={"demo": demo, "email": smtp.connector})
+    paused = run.start({"period_from": "2026-07-01", "period_to": "2026-09-30", "previous_from": "2026-04-01",
+                        "previous_to": "2026-06-30", "recipients": ["ceo@farside-demo.example"]})
+    assert paused[0]["arguments"]["attachments"] == [{"$attachment": "sales_report.pdf"}]
+    run.resume({"decision": "approve", "arguments": paused[0]["arguments"], "reason": "", "decided_by": ["cfo"]})
+    pdfs = [r for r in run.ctx.artifacts.refs() if r.media_type == "application/pdf"]
+    assert len(pdfs) == 1
+    attached = next(smtp.messages[0][1].iter_attachments())
+    assert attached.get_content() == run.ctx.artifacts.get(pdfs[0].id)

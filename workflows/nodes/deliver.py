@@ -1,9 +1,11 @@
 """``deliver``: a report artifact (Markdown, HTML or PDF, charts embedded) and writes
 (email, Slack, CRM note or task) governed by the write policy.
 
-Write arguments may read ``report`` (the stored report's reference), ``report_text``
-(its Markdown or HTML source), ``attachment`` (the report as an email attachment) and, with
-``for_each``, ``item`` and ``index``; an argument whose value is null is left out. Each write's idempotency key is
+Write arguments may read ``report_text`` (the report's Markdown or HTML source),
+``attachment`` (the report as an email attachment: approvers see its file name, the
+connector gets its bytes) and, with ``for_each``, ``item`` and ``index``; an argument whose
+value is null is left out. All approvals are asked before the report is stored or anything
+is sent, so resuming after them repeats nothing. Each write's idempotency key is
 ``<run>:<node>:w<write index>.<item index>``, so a resumed run never sends twice.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .. import events
@@ -20,9 +23,9 @@ from ..errors import NodeError
 from ..expressions import evaluate, render, resolve
 from ..report import html_document, pdf_document
 from ..spec.configs import DeliverConfig
-from ..spec.model import WorkflowSpec
-from ..tools.catalog import get_tool
-from ..writes import idempotency_key, perform_write
+from ..spec.model import PolicyMode, WorkflowSpec
+from ..tools.catalog import Tool, get_tool
+from ..writes import ask_approval, idempotency_key, perform_write, policy_for
 from .common import scope
 
 _MEDIA = {"markdown": ("text/markdown", "md"), "html": ("text/html", "html"), "pdf": ("application/pdf", "pdf")}
@@ -43,38 +46,39 @@ def _charts(config: DeliverConfig, names: Mapping[str, Any], ctx: RunContext) ->
     return out
 
 
-def _report_names(report: dict[str, Any] | None, ctx: RunContext) -> dict[str, Any]:
-    """``report`` (reference), ``report_text`` (Markdown or HTML source) and ``attachment``
-    (an email attachment of the stored report) for write arguments."""
-    if report is None:
-        return {"report": None, "report_text": None, "attachment": None}
-    info = report[REF]
-    content = ctx.artifacts.get(info["id"])
-    text = content.decode() if info["media_type"].startswith("text/") else None
-    return {"report": report, "report_text": text,
-            "attachment": {"filename": info["name"], "content_type": info["media_type"],
-                           "content_base64": base64.b64encode(content).decode()}}
+ATTACHMENT = "$attachment"
 
 
-def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[str, Any],
-        ctx: RunContext) -> dict[str, Any]:
-    names = scope(state, ctx)
-    report = None
-    if config.format != "none":
-        text = render(config.body, names)
-        charts = _charts(config, names, ctx)
-        media_type, ext = _MEDIA[config.format]
-        title = config.name.replace("_", " ").title()
-        content = {"markdown": lambda: text.encode(),
-                   "html": lambda: html_document(title, text, charts).encode(),
-                   "pdf": lambda: pdf_document(title, text, charts)}[config.format]()
-        report = store(ctx, name=f"{config.name}.{ext}", content=content, media_type=media_type, node_id=node_id)
-        ctx.events.emit(events.ARTIFACT_CREATED, {"artifact": report[REF], "purpose": "report"}, node_id=node_id)
-    extras = _report_names(report, ctx)
-    sent = []
+@dataclass
+class _Planned:
+    tool: Tool
+    key: str
+    arguments: dict[str, Any]
+    override: PolicyMode | None
+    decision: dict[str, Any] | None = None
+
+
+def _render(config: DeliverConfig, names: Mapping[str, Any], ctx: RunContext) -> tuple[bytes, str, str] | None:
+    if config.format == "none":
+        return None
+    text = render(config.body, names)
+    charts = _charts(config, names, ctx)
+    media_type, ext = _MEDIA[config.format]
+    title = config.name.replace("_", " ").title()
+    content = {"markdown": lambda: text.encode(),
+               "html": lambda: html_document(title, text, charts).encode(),
+               "pdf": lambda: pdf_document(title, text, charts)}[config.format]()
+    return content, media_type, f"{config.name}.{ext}"
+
+
+def _plan(spec: WorkflowSpec, node_id: str, config: DeliverConfig, names: Mapping[str, Any],
+          rendered: tuple[bytes, str, str] | None, ctx: RunContext) -> list[_Planned]:
+    extras = {"report_text": rendered[0].decode() if rendered and rendered[1].startswith("text/") else None,
+              "attachment": {ATTACHMENT: rendered[2]} if rendered else None}
+    plan = []
     for i, write in enumerate(config.writes):
         tool = get_tool(write.tool)
-        items = [None]
+        items: Any = [None]
         if write.for_each:
             items = materialize(evaluate(write.for_each, names), ctx)
             if not isinstance(items, list):
@@ -83,11 +87,49 @@ def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[
             args = materialize(resolve(write.args, {**names, **extras, "item": item, "index": j}), ctx)
             # An argument that evaluates to null is left out, so optional links can be templated.
             args = {k: v for k, v in args.items() if v is not None}
-            outcome = perform_write(ctx, spec, node_id=node_id, tool=tool, arguments=args,
-                                    key=idempotency_key(ctx.run_id, node_id, f"w{i}.{j}"),
-                                    title=f"{tool.name} from {node_id}", override=write.policy)
-            if outcome.status in ("failed", "invalid"):
-                raise NodeError(f"{tool.name} failed: {outcome.reason}")
-            sent.append({"tool": tool.name, "status": outcome.status, "result": events.clip(outcome.result, 300),
-                         "reason": outcome.reason})
+            plan.append(_Planned(tool, idempotency_key(ctx.run_id, node_id, f"w{i}.{j}"), args, write.policy))
+    return plan
+
+
+def _expand(value: Any, rendered: tuple[bytes, str, str] | None) -> Any:
+    """Put the report's bytes where ``attachment`` stood; approvers saw its name, not base64."""
+    if isinstance(value, dict):
+        if set(value) == {ATTACHMENT} and rendered is not None:
+            return {"filename": rendered[2], "content_type": rendered[1],
+                    "content_base64": base64.b64encode(rendered[0]).decode()}
+        return {k: _expand(v, rendered) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, rendered) for v in value]
+    return value
+
+
+def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[str, Any],
+        ctx: RunContext) -> dict[str, Any]:
+    names = scope(state, ctx)
+    rendered = _render(config, names, ctx)
+    plan = _plan(spec, node_id, config, names, rendered, ctx)
+    # Every approval before anything is stored or sent: resuming re-runs this node from the
+    # top, and nothing before the last pause should happen twice.
+    for p in plan:
+        if policy_for(spec, p.tool.name, p.override) == "approve" and ctx.ledger.get(p.key) is None:
+            p.decision = ask_approval(ctx, node_id=node_id, title=f"{p.tool.name} from {node_id}", tool=p.tool.name,
+                                      arguments=p.arguments, reasoning="",
+                                      required=spec.write_policy.required_approvers, key=p.key)
+    report = None
+    if rendered is not None:
+        content, media_type, name = rendered
+        report = store(ctx, name=name, content=content, media_type=media_type, node_id=node_id)
+        ctx.events.emit(events.ARTIFACT_CREATED, {"artifact": report[REF], "purpose": "report"}, node_id=node_id)
+    sent = []
+    for p in plan:
+        decision = None
+        if p.decision is not None:
+            decision = {**p.decision, "arguments": _expand(p.decision["arguments"], rendered)}
+        outcome = perform_write(ctx, spec, node_id=node_id, tool=p.tool, arguments=_expand(p.arguments, rendered),
+                                key=p.key, title=f"{p.tool.name} from {node_id}", override=p.override,
+                                decision=decision)
+        if outcome.status in ("failed", "invalid"):
+            raise NodeError(f"{p.tool.name} failed: {outcome.reason}")
+        sent.append({"tool": p.tool.name, "status": outcome.status, "result": events.clip(outcome.result, 300),
+                     "reason": outcome.reason})
     return {"results": {node_id: {"report": report, "writes": sent}}}

@@ -149,7 +149,7 @@ def _check_references(spec: WorkflowSpec, configs: Mapping[str, NodeConfig], iss
             continue
         base: Loc = ("nodes", i, "config")
         upstream = ancestors(node.id, successors)
-        extra = {"report", "report_text", "attachment", "item", "index"} if node.type == "deliver" else set()
+        extra = {"report_text", "attachment", "item", "index"} if node.type == "deliver" else set()
         scope = _Scope(input_props, known_ids, upstream, extra=extra)
         _check_config(config, base, node.type, scope, spec, issues)
         if isinstance(config, MapConfig):
