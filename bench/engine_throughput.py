@@ -1,0 +1,87 @@
+"""Trivial three-step runs completed per second by two Celery worker processes.
+
+From ``run_create`` (through Redis) to ``succeeded`` in PostgreSQL, for the ``trivial``
+template (three deterministic transforms, no model). Reference point from the issue:
+n8n reports 220 trivial executions/s on one 2-vCPU instance. The creating process
+shares this machine's two cores with the workers, as a webhook-driven web process would.
+
+    .venv/bin/python bench/engine_throughput.py [--runs 400] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+from _django import ROOT, boot, org_actor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", default="solo", choices=["solo", "prefork"])
+    args = parser.parse_args()
+
+    boot("farside_bench_tp", FARSIDE_QUEUE=f"bench-{os.getpid()}", RUN_EXECUTION="celery")
+    import workflows.templates
+    from django.db import transaction
+    from django.db.models import Min
+
+    from apps.automations.services import workflow_create
+    from apps.runs.models import Run
+    from apps.runs.services import run_create
+
+    actor = org_actor()
+    workflow = workflow_create(actor=actor, name="trivial", spec=workflows.templates.load("trivial"))
+    env = dict(os.environ)
+    if args.pool == "solo":
+        commands = [["worker", "--pool", "solo", "-n", f"b{i}-{os.getpid()}@%h"] for i in range(args.workers)]
+    else:
+        commands = [["worker", "--pool", "prefork", "-c", str(args.workers), "-n", f"b-{os.getpid()}@%h"]]
+    procs = [subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *cmd, "-Q", env["FARSIDE_QUEUE"],
+                               "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+                              cwd=ROOT, env=env) for cmd in commands]
+    try:
+        # Warm the workers (imports, graph compile, pools) before timing.
+        warm = [run_create(actor=actor, workflow_id=workflow.pk, inputs={"name": f"w{i}"}).pk for i in range(20)]
+        while Run.objects.filter(pk__in=warm, status="succeeded").count() < len(warm):
+            time.sleep(0.05)
+
+        start = time.perf_counter()
+        created = []
+        for i in range(args.runs):
+            created.append(run_create(actor=actor, workflow_id=workflow.pk, inputs={"name": f"r{i}"}).pk)
+        create_s = time.perf_counter() - start
+        while True:
+            done = Run.objects.filter(pk__in=created, status="succeeded").count()
+            if done == len(created):
+                break
+            if Run.objects.filter(pk__in=created, status="failed").exists():
+                raise SystemExit("a run failed; see the worker output")
+            time.sleep(0.02)
+        total_s = time.perf_counter() - start
+        first = Run.objects.filter(pk__in=created).aggregate(m=Min("created_at"))["m"]
+        last = max(Run.objects.filter(pk__in=created).values_list("finished_at", flat=True))
+        latencies = sorted((r.finished_at - r.created_at).total_seconds()
+                           for r in Run.objects.filter(pk__in=created))
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+
+    print(f"runs: {args.runs}, workers: {args.workers} ({args.pool})")
+    print(f"run_create alone: {args.runs / create_s:.0f} runs/s")
+    print(f"completed: {args.runs / total_s:.1f} runs/s (wall clock, create to last succeeded)")
+    print(f"completed (first created_at to last finished_at): {args.runs / (last - first).total_seconds():.1f} runs/s")
+    print(f"latency create->succeeded: p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms")
+    print("reference: n8n reports 220 trivial executions/s on one 2-vCPU instance")
+
+
+if __name__ == "__main__":
+    main()
