@@ -87,7 +87,7 @@ class LocalModel:
         grammar = None
         if schema is not None:
             try:
-                grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+                grammar = LlamaGrammar.from_json_schema(json.dumps(_grammar_safe(schema)), verbose=False)
             except Exception:  # a schema feature llama.cpp cannot compile: fall back to any JSON
                 grammar = LlamaGrammar.from_string(_JSON_GBNF, verbose=False)
         temperature = min(float(body.get("temperature", 0.2)), self.max_temperature)
@@ -123,6 +123,23 @@ class LocalModel:
             if not droppable:
                 raise PromptTooLongError(tokens, self.n_ctx, max_tokens)
             del messages[droppable[0]]
+
+
+def _grammar_safe(schema: Any) -> Any:
+    """The schema without ``pattern`` and ``format``: llama-cpp-python turns them into regex
+    escapes (``\\d``) that llama.cpp's grammar parser rejects, and a rejected grammar kills the
+    process at sampling time rather than raising. The caller validates the result anyway."""
+    if isinstance(schema, dict):
+        safe = {}
+        for key, value in schema.items():
+            if key in ("properties", "patternProperties", "$defs", "definitions") and isinstance(value, dict):
+                safe[key] = {name: _grammar_safe(sub) for name, sub in value.items()}  # names, not keywords
+            elif key not in ("pattern", "format"):
+                safe[key] = _grammar_safe(value)
+        return safe
+    if isinstance(schema, list):
+        return [_grammar_safe(v) for v in schema]
+    return schema
 
 
 def _plan(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, list[str]]:
