@@ -4,7 +4,9 @@ Payloads are JSON-serialisable and small: long text is cut to ``TEXT_LIMIT`` cha
 big results are referenced by artifact id. A node that is re-run after a resume or a lost
 worker emits its events again; consumers that must not double count use the keys given.
 
-node.started      {"type", "attempt_note"}                       a node began (or re-ran)
+node.started      {"type"}                                       a node began (or re-ran); agent turns
+                                                                are type "agent", their tool batches
+                                                                "agent.tools"
 node.finished     {"type", "duration_s", "output"}               output summary, refs not data
 node.failed       {"type", "error"}                              the run will fail with this reason
 model.call        {"step", "reasoning", "content", "tool_calls": [{"id", "name", "arguments"}],
@@ -21,6 +23,7 @@ approval.requested the interrupt payload (see ``workflows.writes``); dedupe by i
 approval.decided  {"idempotency_key", "decision", "decided_by", "edited"}
 budget.exhausted  {"budget": "tool_calls"|"tokens"|"seconds"|"cost_usd", "used", "limit"}
 context.compacted {"step", "prompt_tokens", "limit", "compacted_messages", "bytes_saved"}
+                   (+ "reason": "context_too_long" when the server refused the prompt)
 map.progress      {"done", "total"}
 artifact.created  {"artifact": ref, "purpose"}
 """

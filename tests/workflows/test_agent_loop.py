@@ -165,3 +165,32 @@ def test_near_the_window_old_tool_results_are_compacted_but_the_plan_is_kept(run
     stub = next(m["content"] for m in after if m["role"] == "tool" and m["content"].startswith("[compacted"))
     artifact = stub.split("Full result: artifact ", 1)[1].split(".", 1)[0]
     assert b"results" in run.ctx.artifacts.get(artifact)
+
+
+def test_a_prompt_the_server_finds_too_long_is_compacted_and_sent_again(runner, client, fake_model):
+    fake_model.script([{"tool_calls": [{"name": "demo__search_accounts", "arguments": {"limit": 30 + i}}]}
+                       for i in range(4)]
+                      + [{"status": 400, "error": "This model's maximum context length is 8192 tokens."},
+                         {"content": "fine"}])
+    run = runner(agent_spec(tools=("demo.search_accounts",), inline_result_bytes=50000), model=client)
+    run.start()
+    assert run.outputs()["answer"] == "fine"
+    [event] = run.events("context.compacted")
+    assert event.payload["reason"] == "context_too_long"
+    retried = fake_model.requests[-1]["messages"]
+    assert len(str(retried)) < len(str(fake_model.requests[-2]["messages"])) / 2
+
+
+@pytest.mark.parametrize("budgets, model, stopped_by", [
+    ({"max_seconds": 0.001}, {}, "seconds"),
+    ({"max_cost_usd": 0.01}, {"price_per_million_input": 10000.0}, "cost_usd"),
+])
+def test_time_and_cost_budgets_end_with_a_final_answer(runner, client, fake_model, budgets, model, stopped_by):
+    fake_model.script([calc(i) for i in range(3)] + [{"content": "out of budget, here is the answer"}])
+    data = agent_spec(budgets=budgets)
+    data["model"] = model
+    run = runner(data, model=client)
+    run.start()
+    result = run.state["results"]["work"]
+    assert result["stopped_by"] == stopped_by and result["answer"] == "out of budget, here is the answer"
+    assert result["tool_calls"] == 1  # the first turn spends the budget; its call still gets its answer

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 from inference.budget import estimate_tokens
+from inference.errors import ContextTooLongError
 
 from .. import events, modelcall
 from ..artifacts import keep_small
@@ -42,10 +43,10 @@ def offered_tools(config: AgentConfig) -> list[dict[str, Any]]:
 
 def spent(a: AgentState, limits: Budgets) -> tuple[str, float, float] | None:
     checks = [("tool_calls", a["calls"], limits.max_tool_calls), ("tokens", a["tokens"], limits.max_tokens),
-              ("seconds", round(a["elapsed_s"], 1), limits.max_seconds)]
+              ("seconds", a["elapsed_s"], limits.max_seconds)]
     if limits.max_cost_usd is not None:
-        checks.append(("cost_usd", round(a["cost_usd"], 4), limits.max_cost_usd))
-    return next(((name, used, limit) for name, used, limit in checks if used >= limit), None)
+        checks.append(("cost_usd", a["cost_usd"], limits.max_cost_usd))
+    return next(((name, round(used, 4), limit) for name, used, limit in checks if used >= limit), None)
 
 
 def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[str, Any],
@@ -67,7 +68,22 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
     tools = None if a["finishing"] else offered_tools(config)
     replace = _maybe_compact(spec, config, ctx, node_id, a, messages, new, tools)
     view = [replace.get(i, m) for i, m in enumerate(messages)] + new
-    completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1)
+    try:
+        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1)
+    except ContextTooLongError:
+        # The server counts exactly and our estimate was low: compact hard and try once more.
+        current = [replace.get(i, m) for i, m in enumerate(messages)]
+        harder = compaction.compact(ctx, node_id, current, save_tokens=estimate_tokens(view, tools) // 2)
+        if not harder:
+            raise NodeError("the conversation no longer fits the model's context window, even compacted") from None
+        replace.update(harder)
+        a["compactions"] += 1
+        ctx.events.emit(events.CONTEXT_COMPACTED, {
+            "step": a["step"], "prompt_tokens": estimate_tokens(view, tools), "limit": None,
+            "compacted_messages": len(harder), "bytes_saved": compaction.saved_bytes(current, harder),
+            "reason": "context_too_long"}, node_id=node_id)
+        view = [replace.get(i, m) for i, m in enumerate(messages)] + new
+        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1)
     a["step"] += 1
     usage = completion.usage
     a["tokens"] += usage.prompt_tokens + usage.completion_tokens
