@@ -98,3 +98,19 @@ def test_big_results_live_in_artifacts_not_in_state(runner):
     run.start()
     assert set(run.state["results"]["big"]) == {"$artifact"}
     assert int(run.state["results"]["n"]) > 40_000
+
+
+def test_the_command_line_validates_exports_and_runs_a_template(tmp_path, capsys):
+    from workflows.__main__ import main
+
+    assert main(["run", "trivial", "--inputs", '{"name": "Bo"}']) == 0
+    assert '"loud": "HELLO, BO!"' in capsys.readouterr().out
+    assert main(["export", "hello"]) == 0
+    exported = tmp_path / "hello.yaml"
+    exported.write_text(capsys.readouterr().out)
+    assert workflows.load_yaml(exported.read_text()) == templates.load("hello")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(workflows.dump_yaml({"spec_version": 1, "name": "b", "nodes": [
+        {"id": "a", "type": "fetch", "config": {"operation": "demo.nope"}}]}))
+    assert main(["validate", str(broken)]) == 2
+    assert "nodes[0].config.operation: unknown tool 'demo.nope'" in capsys.readouterr().err
