@@ -115,6 +115,8 @@ class FakeHubSpot(FakeServer):
         self.issued: list[str] = []
         self._ids = itertools.count(1001)
         self._id_index: dict[str, list[int]] = {}
+        self._last_search: tuple[str, list[dict[str, Any]]] | None = None
+        self._version = 0  # bumped by every write, so a cached search never serves stale data
         self._seed(deals, contacts, companies)
         self.route("POST", r"/crm/v3/objects/(\w+)/search", self._search)
         self.route("GET", r"/crm/v3/objects/(\w+)/(\d+)", self._get)
@@ -147,6 +149,7 @@ class FakeHubSpot(FakeServer):
         record = {"id": id_, "properties": props, "createdAt": _iso(created), "updatedAt": _iso(created),
                   "archived": False}
         self.objects[type_][id_] = record
+        self._version += 1
         return record
 
     def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> None:
@@ -201,19 +204,7 @@ class FakeHubSpot(FakeServer):
         by_id = [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
         if not query and body.get("sorts") in (None, [], by_id) and _only_id_floor(groups) is not None:
             return self._search_by_id_floor(type_, _only_id_floor(groups), after, limit, body)
-        with self.lock:
-            rows = [r for r in self.objects[type_].values()
-                    if not groups or any(all(_matches(r["properties"], f) for f in g.get("filters", []))
-                                         for g in groups)]
-        if query:
-            rows = [r for r in rows if any(query in str(v).lower() for v in r["properties"].values())]
-        for sort in reversed(body.get("sorts") or []):
-            name, desc = (sort["propertyName"], sort.get("direction") == "DESCENDING") if isinstance(sort, dict) \
-                else (sort.lstrip("-"), sort.startswith("-"))
-            rows.sort(key=lambda r: (_comparable(r["properties"].get(name)) is None,
-                                     _comparable(r["properties"].get(name)) or 0), reverse=desc)
-        if not body.get("sorts"):
-            rows.sort(key=lambda r: int(r["id"]))
+        rows = self._matching(type_, groups, query, body.get("sorts") or [])
         page = rows[after : after + limit]
         wanted = body.get("properties") or None
         result = {"total": len(rows), "results": [self._shape(r, wanted) for r in page]}
@@ -222,6 +213,28 @@ class FakeHubSpot(FakeServer):
         # The search endpoints do not send the rate-limit headers.
         return Reply(200, result, {"X-HubSpot-RateLimit-Max": "", "X-HubSpot-RateLimit-Remaining": "",
                                    "X-HubSpot-RateLimit-Interval-Milliseconds": ""})
+
+    def _matching(self, type_: str, groups: list[dict[str, Any]], query: str, sorts: list[Any]) -> list[dict[str, Any]]:
+        # The last search's matches are kept, so paging through one search costs one scan
+        # (as a real search index would), not one per page.
+        key = json.dumps([type_, groups, query, sorts, self._version], sort_keys=True)
+        if self._last_search is not None and self._last_search[0] == key:
+            return self._last_search[1]
+        with self.lock:
+            rows = [r for r in self.objects[type_].values()
+                    if not groups or any(all(_matches(r["properties"], f) for f in g.get("filters", []))
+                                         for g in groups)]
+        if query:
+            rows = [r for r in rows if any(query in str(v).lower() for v in r["properties"].values())]
+        for sort in reversed(sorts):
+            name, desc = (sort["propertyName"], sort.get("direction") == "DESCENDING") if isinstance(sort, dict) \
+                else (sort.lstrip("-"), sort.startswith("-"))
+            rows.sort(key=lambda r: (_comparable(r["properties"].get(name)) is None,
+                                     _comparable(r["properties"].get(name)) or 0), reverse=desc)
+        if not sorts:
+            rows.sort(key=lambda r: int(r["id"]))
+        self._last_search = (key, rows)
+        return rows
 
     def _search_by_id_floor(self, type_: str, floor: int, after: int, limit: int, body: dict[str, Any]) -> Reply:
         # The common paging query (everything, or everything above an id, in id order) answered
@@ -279,6 +292,7 @@ class FakeHubSpot(FakeServer):
             return error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND")
         with self.lock:
             record["properties"].update((rec.json() or {}).get("properties", {}))
+            self._version += 1
             record["updatedAt"] = _iso(datetime.now(timezone.utc))
         return Reply(200, record)
 

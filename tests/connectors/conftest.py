@@ -20,12 +20,16 @@ def capture_every_log_line():
     handler = _KeepEverything(level=logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
-    old_level = root.level
+    # The app's logging settings may quieten the HTTP libraries; the scan must see them too.
+    loggers = [root, *(logging.getLogger(n) for n in ("httpx", "httpcore", "farside"))]
+    old_levels = [lg.level for lg in loggers]
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
     yield CAPTURED
     root.removeHandler(handler)
-    root.setLevel(old_level)
+    for lg, level in zip(loggers, old_levels):
+        lg.setLevel(level)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -132,6 +132,7 @@ def test_an_allowlisted_network_is_reachable(server):
 
 def test_a_secret_in_the_url_never_reaches_logs_or_errors(server, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # the app's settings quieten httpx
     server.fail_next(Reply(404, {"message": "no_service"}))
     redactor = Redactor([secrets.SLACK_WEBHOOK_PATH.rsplit("/", 1)[1], secrets.HTTP_TOKEN])
     client = make_client(server, redactor=redactor)
