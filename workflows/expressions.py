@@ -24,12 +24,32 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import textutils
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
-                                     lstrip_blocks=True)
+MAX_REPEAT = 100_000  # longest string or list a template may build with * (same bound as range())
+MAX_EXPONENT = 100
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, plus limits on ``*`` and ``**`` so a spec cannot make a
+    worker build a gigabyte string or a number with millions of digits."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_REPEAT:
+                    raise SecurityError(f"a template may not build sequences longer than {MAX_REPEAT}")
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
+_ENV = _Sandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 
 def _plain(value: Any) -> Any:
@@ -38,7 +58,7 @@ def _plain(value: Any) -> Any:
 
 _ENV.filters["tojson"] = lambda value, indent=None: json.dumps(value, indent=indent, default=_plain,
                                                                ensure_ascii=False)
-_ENV.globals.update(range=range, len=len, min=min, max=max, sum=sum, round=round, sorted=sorted)
+_ENV.globals.update(len=len, min=min, max=max, sum=sum, round=round, sorted=sorted)  # range: the sandbox's, bounded
 _ENV.filters.update(transcript_text=textutils.transcript_text, chunks=textutils.chunks, words=textutils.words)
 
 _SINGLE = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)

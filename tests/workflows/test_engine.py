@@ -114,3 +114,16 @@ def test_the_command_line_validates_exports_and_runs_a_template(tmp_path, capsys
         {"id": "a", "type": "fetch", "config": {"operation": "demo.nope"}}]}))
     assert main(["validate", str(broken)]) == 2
     assert "nodes[0].config.operation: unknown tool 'demo.nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("template, words", [
+    ('{{ "x" * 10000000 }}', "sequences longer than"),
+    ("{{ 9 ** 9999 }}", "exponents above"),
+    ("{% for i in range(10000000) %}{% endfor %}", "Range too big"),
+    ("{{ lipsum.__globals__ }}", "unsafe"),
+])
+def test_a_template_cannot_exhaust_the_worker_or_reach_python_internals(runner, template, words):
+    run = runner(spec([{"id": "t", "type": "transform", "config": {"template": template}}]))
+    with pytest.raises(workflows.NodeError, match=words):
+        run.start()
+    assert run.events("node.failed")[0].payload["error"]

@@ -187,6 +187,11 @@ def _check_config(config: NodeConfig, base: Loc, kind: str, scope: _Scope, spec:
             issues.append(Issue(path, f"fetch takes a read operation; {name!r} writes"))
         elif kind == "deliver" and found != "write":
             issues.append(Issue(path, f"deliver writes take a write operation; {name!r} only reads"))
+    for field in ("instructions", "system"):
+        text = getattr(config, field, None)
+        if isinstance(text, str) and ("{{" in text or "{%" in text):
+            issues.append(Issue(format_path((*base, field)), f"{field} is fixed text and takes no variables, so "
+                                "data can never reach the system prompt; put them in the prompt or task"))
     for field in ("output_schema",):
         schema = getattr(config, field, None)
         if schema is not None:
