@@ -127,8 +127,14 @@ _SHOWN = {"text/html": "html", "text/markdown": "markdown", "text/csv": "csv", "
 def _artifact_views(run) -> list[dict]:
     """The results a person reads (reports, charts, tables), each with how it is shown in
     place. Working files of the engine (JSON pages, transcripts) stay on the timeline."""
-    return [{"artifact": a, "kind": _SHOWN[a.media_type.split(";")[0]]}
-            for a in selectors.run_artifacts(run=run) if a.media_type.split(";")[0] in _SHOWN]
+    shown = [{"artifact": a, "kind": _SHOWN[a.media_type.split(";")[0]]}
+             for a in selectors.run_artifacts(run=run) if a.media_type.split(";")[0] in _SHOWN]
+    # A chart saved as PNG and SVG is one picture: keep the SVG. Charts already inside an
+    # HTML report are not shown twice.
+    has_report = any(v["kind"] == "html" for v in shown)
+    svg_stems = {v["artifact"].name.rsplit(".", 1)[0] for v in shown if v["artifact"].media_type == "image/svg+xml"}
+    return [v for v in shown if v["kind"] != "image" or not has_report and not (
+        v["artifact"].media_type == "image/png" and v["artifact"].name.rsplit(".", 1)[0] in svg_stems)]
 
 
 @org_view
