@@ -199,7 +199,6 @@ class HttpClient:
         content: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
-        ok_statuses: Iterable[int] = (),
     ) -> httpx.Response:
         method = method.upper()
         safe_to_repeat = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -239,7 +238,7 @@ class HttpClient:
             if logger.isEnabledFor(logging.INFO):
                 self._log(logging.INFO, "%s %s -> %d in %.0f ms (attempt %d)", method, _where(url, self._client),
                           status, (time.monotonic() - started) * 1000, attempt)
-            if 200 <= status < 300 or status in ok_statuses:
+            if 200 <= status < 300:
                 return response
 
             if status == 401 and not refreshed and self.on_unauthorized is not None:

@@ -41,7 +41,6 @@ def test_paging_a_search_with_the_after_cursor_reaches_every_deal_once(hubspot):
 
 def test_streaming_a_search_pages_past_the_10000_result_ceiling_by_slicing_on_object_id():
     with FakeHubSpot(deals=23_456, tokens=(secrets.HUBSPOT_TOKEN,)) as fake:
-        fake.record_requests = True
         ids = [r["id"] for r in connect(fake).iterate("hubspot.search_deals", {})]
         assert len(ids) == len(set(ids)) == 23_456
         bodies = [r.json() for r in fake.requests_to("/search")]
