@@ -5,7 +5,9 @@ Each spec node becomes one LangGraph node named by its id, except:
 - ``agent`` adds ``<id>__tools``: the model turn runs in ``<id>``, tool calls in
   ``<id>__tools``, looping until the model answers; every turn is its own super-step, so a
   run can stop between any two turns and resume from the checkpoint;
-- ``map`` adds ``<id>__item``, which receives one item per ``Send``.
+- ``map`` adds ``<id>__item``, which receives one item per ``Send``;
+- both add ``<id>__done``, a no-op that runs once when they finish: the spec's edges leave
+  from there, so a ``join: all`` node waits for the finish, not for the first turn.
 
 The caller compiles the graph with its checkpointer and passes a :class:`RunContext`
 as ``context``; nodes never hold clients of their own.
@@ -38,24 +40,49 @@ def _optional_nodes() -> dict[str, Any]:
     return {"chart": chart.run, "deliver": deliver.run}
 
 
+def exit_name(spec: WorkflowSpec, node_id: str) -> str:
+    """The graph node that runs once when a spec node has finished (agents and maps loop)."""
+    return f"{node_id}__done" if spec.node(node_id).type in ("agent", "map") else node_id
+
+
 def build_graph(spec: WorkflowSpec) -> StateGraph:
     graph: StateGraph = StateGraph(WorkflowState, context_schema=RunContext)
     simple = {**SIMPLE, **_optional_nodes()}
     for node in spec.nodes:
-        inner: InnerRoute | None = None
         if node.type in simple:
             graph.add_node(node.id, as_node(simple[node.type], spec, node.id, node.type))
-        elif node.type == "map":
-            inner = _add_map(graph, spec, node.id)
-        elif node.type == "agent":
-            from .agent.graph import add_agent
+        else:
+            if node.type == "map":
+                inner = _add_map(graph, spec, node.id)
+            elif node.type == "agent":
+                from .agent.graph import add_agent
 
-            inner = add_agent(graph, spec, node.id)
-        else:  # load_spec rejects unknown types; this guards specs built by hand
-            raise ValueError(f"unknown node type {node.type!r}")
-        graph.add_conditional_edges(node.id, spec_router(spec, node.id, inner))
+                inner = add_agent(graph, spec, node.id)
+            else:  # load_spec rejects unknown types; this guards specs built by hand
+                raise ValueError(f"unknown node type {node.type!r}")
+            done = exit_name(spec, node.id)
+            graph.add_node(done, _finished)
+            graph.add_conditional_edges(node.id, _loop_router(inner, done))
+        graph.add_conditional_edges(exit_name(spec, node.id), spec_router(spec, node.id))
+    for node in spec.nodes:
+        if node.join == "all":
+            # LangGraph's waiting edge: the target runs once every source has run since it last did.
+            graph.add_edge([exit_name(spec, e.source) for e in spec.incoming(node.id)], node.id)
     graph.add_edge(START, spec.entry)
     return graph
+
+
+def _finished(state: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _loop_router(inner: InnerRoute, done: str) -> Callable[..., Any]:
+    def route(state: dict[str, Any], runtime: Runtime[RunContext]) -> Any:
+        nxt = inner(state, runtime.context)
+        return done if nxt is None else nxt
+
+    route.__name__ = f"route_{done}"
+    return route
 
 
 def _add_map(graph: StateGraph, spec: WorkflowSpec, node_id: str) -> InnerRoute:

@@ -127,3 +127,29 @@ def test_a_template_cannot_exhaust_the_worker_or_reach_python_internals(runner, 
     with pytest.raises(workflows.NodeError, match=words):
         run.start()
     assert run.events("node.failed")[0].payload["error"]
+
+
+def test_parallel_branches_meet_at_a_join_all_node_which_runs_once(runner, client, fake_model):
+    fake_model.script([calc_turn, {"content": "agent done"}])
+    run = runner(spec(
+        [{"id": "start", "type": "transform", "config": {"template": "go"}},
+         {"id": "quick", "type": "transform", "config": {"template": "quick"}},
+         {"id": "slow", "type": "agent", "config": {"instructions": "Work.", "task": "Add.", "tools": ["calculator"]}},
+         {"id": "meet", "type": "transform", "join": "all",
+          "config": {"template": "{{ results.quick }} + {{ results.slow.answer }}"}}],
+        [{"from": "start", "to": "quick"}, {"from": "start", "to": "slow"},
+         {"from": "quick", "to": "meet"}, {"from": "slow", "to": "meet"}]), model=client)
+    run.start()
+    assert run.state["results"]["meet"] == "quick + agent done"
+    assert [e.node_id for e in run.events("node.finished")].count("meet") == 1
+
+
+calc_turn = {"tool_calls": [{"name": "calculator", "arguments": {"expression": "1+1"}}]}
+
+
+def test_join_all_needs_several_unconditional_incoming_edges():
+    with pytest.raises(workflows.SpecError) as caught:
+        workflows.load_spec(spec([{"id": "a", "type": "transform", "config": {"template": "x"}},
+                                  {"id": "b", "type": "transform", "join": "all", "config": {"template": "y"}}],
+                                 [{"from": "a", "to": "b"}]))
+    assert [(e.path, e.message[:14]) for e in caught.value.errors] == [("nodes[1].join", "join: all need")]

@@ -55,6 +55,9 @@ class Node(Strict):
     type: str
     title: str | None = None
     config: dict[str, Any] = Field(default_factory=dict)
+    join: Literal["any", "all"] = "any"
+    """With several incoming edges: run on each arrival (``any``), or once every source has a
+    result (``all``), e.g. after parallel fetches."""
 
 
 class Edge(Strict):
@@ -95,3 +98,6 @@ class WorkflowSpec(Strict):
 
     def outgoing(self, node_id: str) -> list[Edge]:
         return [e for e in self.edges if e.source == node_id]
+
+    def incoming(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.target == node_id]

@@ -102,6 +102,12 @@ def _check_graph(spec: WorkflowSpec, configs: Mapping[str, NodeConfig], issues: 
         if conditional and len(plain) > 1:
             issues.append(Issue(f"edges[{plain[1]}]", f"node {node_id!r} has conditional edges, so at "
                                                       "most one edge without a condition (the default)"))
+    for i, node in enumerate(spec.nodes):
+        if node.join == "all":
+            incoming = spec.incoming(node.id)
+            if len(incoming) < 2 or any(e.condition is not None for e in incoming):
+                issues.append(Issue(f"nodes[{i}].join", "join: all needs two or more incoming edges, "
+                                                        "none of them conditional"))
     index = {n.id: i for i, n in enumerate(spec.nodes)}
     for node_id, config in configs.items():
         for loc, target in config.targets():
