@@ -9,6 +9,7 @@ operations. Nothing here knows about Django.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -79,6 +80,19 @@ def check_args(op: Operation, args: Mapping[str, Any]) -> None:
         raise ConnectorError(f"{op.name}: invalid {where}: {error.message}", retryable=False)
 
 
+def _guarded_iterate(iterate: Callable[..., Iterator[dict[str, Any]]]) -> Callable[..., Iterator[dict[str, Any]]]:
+    @functools.wraps(iterate)
+    def guarded(self: Connector, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        check_args(self.operation(name), args)
+        try:
+            yield from iterate(self, name, args)
+        except ConnectorError as exc:
+            exc.args = (self.redactor.redact(str(exc)),)
+            raise
+
+    return guarded
+
+
 class Connector:
     """Base class: subclasses declare ``type`` and ``operations`` and implement ``_run_<verb>``.
 
@@ -88,6 +102,13 @@ class Connector:
 
     type: ClassVar[str]
     operations: ClassVar[tuple[Operation, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A connector's own ``iterate`` gets the same guarantees as ``call``: arguments checked
+        # against the schema first, and no secret in the message of an error it raises.
+        if "iterate" in cls.__dict__:
+            cls.iterate = _guarded_iterate(cls.__dict__["iterate"])  # type: ignore[method-assign]
 
     def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None):
         from .ledger import default_ledger

@@ -20,6 +20,7 @@ import base64
 import copy
 import itertools
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -140,6 +141,8 @@ class MemoryDemoStore:
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {e: {} for e in ENTITIES})
     writes: dict[str, tuple[str, str]] = field(default_factory=dict)
     _ids: dict[str, itertools.count] = field(default_factory=dict)
+    # Parallel tool calls share a store: the key check and the insert must not interleave.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
     def seeded(cls, **kwargs: Any) -> MemoryDemoStore:
@@ -153,7 +156,8 @@ class MemoryDemoStore:
         return store
 
     def list(self, entity, *, filters=None, order_by="id", limit=100, cursor=None):
-        rows = [r for r in self._table(entity).values() if matches(r, filters or {})]
+        with self._lock:
+            rows = [r for r in self._table(entity).values() if matches(r, filters or {})]
         descending = order_by.startswith("-")
         rows.sort(key=_sort_key(order_by.lstrip("-")), reverse=descending)
         start = decode_cursor(cursor)
@@ -166,6 +170,10 @@ class MemoryDemoStore:
         return copy.deepcopy(record) if record is not None else None
 
     def insert(self, entity, record, *, idempotency_key=None):
+        with self._lock:
+            return self._insert(entity, record, idempotency_key)
+
+    def _insert(self, entity, record, idempotency_key):
         table = self._table(entity)
         if idempotency_key is not None and idempotency_key in self.writes:
             return WriteResult(copy.deepcopy(table[self.writes[idempotency_key][1]]), performed=False)
@@ -178,6 +186,10 @@ class MemoryDemoStore:
         return WriteResult(copy.deepcopy(new))
 
     def update(self, entity, id, changes, *, idempotency_key=None):
+        with self._lock:
+            return self._update(entity, id, changes, idempotency_key)
+
+    def _update(self, entity, id, changes, idempotency_key):
         table = self._table(entity)
         if idempotency_key is not None and idempotency_key in self.writes:
             return WriteResult(copy.deepcopy(table[self.writes[idempotency_key][1]]), performed=False)

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
-from ..base import Connector, check_args
+from ..base import Connector
 from ..ledger import perform_once
 from ..registry import register
 from .client import HubSpotClient
@@ -71,7 +71,6 @@ class HubSpotConnector(Connector):
         if object_type not in DEFAULT_PROPERTIES:
             yield from super().iterate(name, args)
             return
-        check_args(self.operation(name), args)
         for page in self.client.search_all(object_type, filter_groups=args.get("filter_groups"),
                                            properties=args.get("properties", DEFAULT_PROPERTIES[object_type]),
                                            query=args.get("query")):

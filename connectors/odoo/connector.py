@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..base import Connector, ConnectorError, Operation, check_args
+from ..base import Connector, ConnectorError, Operation
 from ..ledger import perform_once
 from ..registry import register
 from .client import OdooClient
@@ -86,7 +86,6 @@ class OdooConnector(Connector):
         if name != "odoo.search_read":
             yield from super().iterate(name, args)
             return
-        check_args(self.operation(name), args)
         after = int(args.get("cursor", 0))
         while True:
             rows = self._page(args, after, PAGE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..base import Connector, ConnectorError, Operation, check_args
+from ..base import Connector, ConnectorError, Operation
 from ..ledger import perform_once
 from ..registry import register
 from .client import SalesforceClient
@@ -89,7 +89,6 @@ class SalesforceConnector(Connector):
         if name != "salesforce.query" or "soql" not in args:
             yield from super().iterate(name, args)
             return
-        check_args(self.operation(name), args)
         for batch in self.client.query_all(args["soql"]):
             for record in batch:
                 yield _plain(record)

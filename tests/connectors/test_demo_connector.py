@@ -146,3 +146,13 @@ def test_every_result_is_json_serialisable(demo):
         if op.kind == "read" and op.name != "demo.get_record":
             json.dumps(demo.call(op.name, {"limit": 3}))
     json.dumps(demo.call("demo.get_record", {"entity": "invoices", "id": "inv-1"}))
+
+
+def test_parallel_writes_with_one_key_create_one_task(demo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    args = {"subject": "Prepare QBR deck", "due_date": "2026-12-10", "account_id": "acc-2"}
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: demo.call("demo.create_task", args, idempotency_key="par-1"), range(16)))
+    assert len({r["record"]["id"] for r in results}) == 1
+    assert sum(r["performed"] for r in results) == 1

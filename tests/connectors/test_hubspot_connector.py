@@ -162,3 +162,9 @@ def test_no_token_travels_in_a_url(hubspot):
                                     "properties": {"dealstage": "closedwon"}}, idempotency_key="u-1")
     assert all(secrets.HUBSPOT_TOKEN not in r.raw_url for r in hubspot.requests)
     assert all(r.headers["Authorization"] == f"Bearer {secrets.HUBSPOT_TOKEN}" for r in hubspot.requests)
+
+
+def test_streaming_refuses_bad_arguments_before_any_request(hubspot):
+    with pytest.raises(ConnectorError) as caught:
+        list(connect(hubspot).iterate("hubspot.search_deals", {"filter_groups": "dealstage=won"}))
+    assert caught.value.retryable is False and hubspot.requests == []
