@@ -60,6 +60,18 @@ def materialize(value: Any, ctx: RunContext) -> Any:
     return value
 
 
+def plain(value: Any, ctx: RunContext) -> Any:
+    """Plain JSON from an evaluated template: what was read through ``results`` (a LazyView)
+    is loaded; references read through ``refs`` stay references."""
+    if isinstance(value, LazyView):
+        return materialize(value, ctx)
+    if isinstance(value, Mapping):
+        return {k: plain(v, ctx) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, ctx) for v in value]
+    return value
+
+
 class LazyView(Mapping[str, Any]):
     """A read-only mapping that loads artifact references when a key is read."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 
-from .artifacts import LazyView, materialize
+from .artifacts import plain
 from .context import RunContext
 from .errors import InputError, Issue, format_path
 from .expressions import evaluate
@@ -45,14 +45,4 @@ def final_outputs(spec: WorkflowSpec, state: Mapping[str, Any], ctx: RunContext 
                  "refs": state.get("results") or {}}
         return {name: evaluate(expr, names) for name, expr in spec.outputs.items()}
     names = scope(state, ctx)
-    return {name: _plain(evaluate(expr, names), ctx) for name, expr in spec.outputs.items()}
-
-
-def _plain(value: Any, ctx: RunContext) -> Any:
-    if isinstance(value, LazyView):
-        return materialize(value, ctx)
-    if isinstance(value, Mapping):
-        return {k: _plain(v, ctx) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, ctx) for v in value]
-    return value
+    return {name: plain(evaluate(expr, names), ctx) for name, expr in spec.outputs.items()}

@@ -143,6 +143,8 @@ def test_approvers_of_an_email_see_the_attachment_name_and_the_report_is_stored_
     paused = run.start({"period_from": "2026-07-01", "period_to": "2026-09-30", "previous_from": "2026-04-01",
                         "previous_to": "2026-06-30", "recipients": ["ceo@farside-demo.example"]})
     assert paused[0]["arguments"]["attachments"] == [{"$attachment": "sales_report.pdf"}]
+    assert paused[0]["arguments"]["html"]["$artifact"]["media_type"] == "text/html"
+    assert len(json.dumps(paused[0])) < 2000  # approvers get names and references, not the bytes
     run.resume({"decision": "approve", "arguments": paused[0]["arguments"], "reason": "", "decided_by": ["cfo"]})
     pdfs = [r for r in run.ctx.artifacts.refs() if r.media_type == "application/pdf"]
     assert len(pdfs) == 1

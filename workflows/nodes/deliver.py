@@ -3,7 +3,9 @@
 
 Write arguments may read ``report_text`` (the report's Markdown or HTML source),
 ``attachment`` (the report as an email attachment: approvers see its file name, the
-connector gets its bytes) and, with ``for_each``, ``item`` and ``index``; an argument whose
+connector gets its bytes) and, with ``for_each``, ``item`` and ``index``. A text artifact
+passed by reference (``refs.report_html.report``) is shown to approvers as that reference
+and reaches the connector as its text. An argument whose
 value is null is left out. All approvals are asked before the report is stored or anything
 is sent, so resuming after them repeats nothing. Each write's idempotency key is
 ``<run>:<node>:w<write index>.<item index>``, so a resumed run never sends twice.
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import events
-from ..artifacts import REF, materialize, store
+from ..artifacts import REF, is_ref, materialize, plain, store
 from ..context import RunContext
 from ..errors import NodeError
 from ..expressions import evaluate, render, resolve
@@ -84,22 +86,25 @@ def _plan(spec: WorkflowSpec, node_id: str, config: DeliverConfig, names: Mappin
             if not isinstance(items, list):
                 raise NodeError(f"writes[{i}].for_each must give a list")
         for j, item in enumerate(items):
-            args = materialize(resolve(write.args, {**names, **extras, "item": item, "index": j}), ctx)
+            args = plain(resolve(write.args, {**names, **extras, "item": item, "index": j}), ctx)
             # An argument that evaluates to null is left out, so optional links can be templated.
             args = {k: v for k, v in args.items() if v is not None}
             plan.append(_Planned(tool, idempotency_key(ctx.run_id, node_id, f"w{i}.{j}"), args, write.policy))
     return plan
 
 
-def _expand(value: Any, rendered: tuple[bytes, str, str] | None) -> Any:
-    """Put the report's bytes where ``attachment`` stood; approvers saw its name, not base64."""
+def _expand(value: Any, rendered: tuple[bytes, str, str] | None, ctx: RunContext) -> Any:
+    """What approvers saw as names becomes content for the connector: the report's bytes
+    where ``attachment`` stood, a text artifact's text where its reference (``refs.x``) stood."""
     if isinstance(value, dict):
         if set(value) == {ATTACHMENT} and rendered is not None:
             return {"filename": rendered[2], "content_type": rendered[1],
                     "content_base64": base64.b64encode(rendered[0]).decode()}
-        return {k: _expand(v, rendered) for k, v in value.items()}
+        if is_ref(value) and str(value[REF].get("media_type", "")).startswith("text/"):
+            return ctx.artifacts.get(value[REF]["id"]).decode("utf-8", errors="replace")
+        return {k: _expand(v, rendered, ctx) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, rendered) for v in value]
+        return [_expand(v, rendered, ctx) for v in value]
     return value
 
 
@@ -124,8 +129,8 @@ def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[
     for p in plan:
         decision = None
         if p.decision is not None:
-            decision = {**p.decision, "arguments": _expand(p.decision["arguments"], rendered)}
-        outcome = perform_write(ctx, spec, node_id=node_id, tool=p.tool, arguments=_expand(p.arguments, rendered),
+            decision = {**p.decision, "arguments": _expand(p.decision["arguments"], rendered, ctx)}
+        outcome = perform_write(ctx, spec, node_id=node_id, tool=p.tool, arguments=_expand(p.arguments, rendered, ctx),
                                 key=p.key, title=f"{p.tool.name} from {node_id}", override=p.override,
                                 decision=decision)
         if outcome.status in ("failed", "invalid"):
