@@ -8,7 +8,9 @@ node.started      {"type"}                                       a node began (o
                                                                 are type "agent", their tool batches
                                                                 "agent.tools"
 node.finished     {"type", "duration_s", "output"}               output summary, refs not data
-node.failed       {"type", "error"}                              the run will fail with this reason
+node.failed       {"type", "error", ("retryable")}               the run will fail with this reason;
+                                                                NodeError for bad data or refusals,
+                                                                else the connector/model error
 model.call        {"step", "reasoning", "content", "tool_calls": [{"id", "name", "arguments"}],
                    "finish_reason", "usage": {"prompt_tokens", "completion_tokens", "cached_tokens"},
                    "ttft_s", "duration_s", "backend", "tools_offered"}

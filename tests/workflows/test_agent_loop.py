@@ -194,3 +194,33 @@ def test_time_and_cost_budgets_end_with_a_final_answer(runner, client, fake_mode
     result = run.state["results"]["work"]
     assert result["stopped_by"] == stopped_by and result["answer"] == "out of budget, here is the answer"
     assert result["tool_calls"] == 1  # the first turn spends the budget; its call still gets its answer
+
+
+def test_tool_calls_leaked_as_kimi_markup_in_the_content_are_still_made(runner, client, fake_model):
+    fake_model.script([{"reasoning": "compute", "tool_calls": [{"name": "calculator", "arguments": {"expression": "6*7"}}],
+                        "leak_tool_calls": "content"}, {"content": "42"}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    assert run.outputs()["answer"] == "42"
+    [call] = run.events("tool.call")
+    assert call.payload["result"] == {"result": 42}
+    assistant = fake_model.requests[-1]["messages"][2]
+    assert "<|tool_call" not in assistant["content"]
+
+
+def test_a_connector_failure_in_a_fetch_fails_the_node_with_a_readable_event(runner, demo_failing):
+    run = runner({"spec_version": 1, "name": "f", "nodes": [
+        {"id": "read", "type": "fetch", "config": {"operation": "demo.get_record",
+                                                  "args": {"entity": "deals", "id": "deal-nope"}}}]},
+                 connectors={"demo": demo_failing})
+    with pytest.raises(Exception) as caught:
+        run.start()
+    [event] = run.events("node.failed")
+    assert "deal-nope" in event.payload["error"] and str(caught.value)
+
+
+@pytest.fixture
+def demo_failing():
+    from connectors.demo import DemoConnector
+
+    return DemoConnector(settings={"today": "2026-11-02"}, secrets={})

@@ -47,6 +47,10 @@ def as_node(fn: NodeFn, spec: WorkflowSpec, node_id: str, node_type: str) -> Cal
         except (NodeError, ExpressionError) as exc:
             ctx.events.emit(events.NODE_FAILED, {"type": node_type, "error": str(exc)}, node_id=node_id)
             raise NodeError(f"{node_id}: {exc}") from exc
+        except Exception as exc:  # connector, model or bug: reported, then raised as it is
+            ctx.events.emit(events.NODE_FAILED, {"type": node_type, "error": events.clip(f"{type(exc).__name__}: {exc}"),
+                                                 "retryable": bool(getattr(exc, "retryable", False))}, node_id=node_id)
+            raise
         output = (update.get("results") or {}).get(node_id)
         ctx.events.emit(events.NODE_FINISHED, {"type": node_type, "duration_s": round(time.monotonic() - started, 4),
                                               "output": summary(output)}, node_id=node_id)
