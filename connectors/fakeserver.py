@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -51,7 +52,8 @@ class FakeServer:
 
     record_requests = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.requests: list[Recorded] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         # Queued one-off replies let a test inject a 429, 500 or 401 before normal service.
@@ -93,7 +95,7 @@ class FakeServer:
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> FakeServer:
         server = self
@@ -122,6 +124,8 @@ class FakeServer:
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        if self.tls is not None:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.daemon_threads = True
         # A short poll interval keeps stop() quick; tests start and stop hundreds of these.
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},

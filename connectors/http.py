@@ -220,11 +220,15 @@ class HttpClient:
                 # A failure before the request left us (connect) is always safe to repeat;
                 # after that the server may have acted on it.
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                # A certificate that does not verify will not verify on the next try either.
+                bad_certificate = "CERTIFICATE_VERIFY_FAILED" in str(exc)
                 error = ConnectorError(
                     self._say(f"{method} {_where(url, self._client)}: {type(exc).__name__}: {exc}"),
-                    retryable=True,
+                    retryable=not bad_certificate,
                 )
                 error.never_sent = never_sent  # type: ignore[attr-defined]
+                if bad_certificate:
+                    raise error from None
                 delay = self.retry.backoff(attempt)
                 if (never_sent or safe_to_repeat) and self._may_wait(attempt, waited, delay):
                     self._log(logging.WARNING, "%s %s failed (%s); retry %d in %.2fs",

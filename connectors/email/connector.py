@@ -55,7 +55,7 @@ def _failure(message: str, *, retryable: bool, never_sent: bool, code: int | Non
 @register
 class EmailConnector(Connector):
     """Settings: ``host``, ``port`` (587), ``security`` (``starttls``|``ssl``|``none``), ``username``,
-    ``from_address``, ``from_name``, ``timeout`` (30). Secrets: ``password``."""
+    ``from_address``, ``from_name``, ``timeout`` (30), ``ca_pem`` (extra trusted CA). Secrets: ``password``."""
 
     type = "email"
     operations = (
@@ -119,7 +119,8 @@ class EmailConnector(Connector):
         security = self.settings.get("security", "starttls")
         host, timeout = self.settings["host"], float(self.settings.get("timeout", 30))
         port = int(self.settings.get("port", 465 if security == "ssl" else 587))
-        context = ssl.create_default_context()
+        # ``ca_pem`` trusts a company's internal CA (self-hosted mail servers often use one).
+        context = ssl.create_default_context(cadata=self.settings.get("ca_pem") or None)
         if security == "ssl":
             smtp: smtplib.SMTP = _CheckedSMTPSSL(host, port, timeout=timeout, context=context)
         else:
@@ -153,6 +154,9 @@ class EmailConnector(Connector):
                 # A reply code means the server declined: nothing was delivered. 4xx is temporary.
                 raise _failure(f"SMTP server answered {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}",
                                retryable=400 <= exc.smtp_code < 500, never_sent=True) from None
+            except ssl.SSLCertVerificationError as exc:
+                raise _failure(f"the SMTP server's certificate did not verify: {exc.verify_message}",
+                               retryable=False, never_sent=True) from None
             except (smtplib.SMTPException, OSError) as exc:
                 # Losing the connection while the message was being sent leaves its fate unknown.
                 raise _failure(f"SMTP connection failed: {type(exc).__name__}: {exc}", retryable=True,

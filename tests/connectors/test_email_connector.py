@@ -137,3 +137,40 @@ def test_all_recipients_refused_is_permanent(smtp):
     with pytest.raises(ConnectorError) as caught:
         connect(controller).call("email.send", {"to": ["x@y.example"], "subject": "s", "text": "t"}, idempotency_key="all")
     assert caught.value.retryable is False and "550" in str(caught.value)
+
+
+@pytest.fixture
+def starttls_smtp(tls_material):
+    import ssl
+
+    directory, _ = tls_material
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticate,
+                            tls_context=context, require_starttls=True, auth_required=True, ready_timeout=10)
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+def tls_connector(controller, ca_pem=None):
+    return EmailConnector(settings={"host": "127.0.0.1", "port": controller.port, "security": "starttls",
+                                    "username": "reports", "from_address": "reports@farside-demo.example",
+                                    **({"ca_pem": ca_pem} if ca_pem else {})},
+                          secrets={"password": secrets.SMTP_PASSWORD}, ledger=MemoryLedger())
+
+
+def test_starttls_with_the_companys_ca_delivers_the_report(starttls_smtp, tls_material):
+    controller, mailbox = starttls_smtp
+    tls_connector(controller, tls_material[1]).call("email.send", REPORT, idempotency_key="tls-1")
+    assert len(mailbox.messages) == 1
+
+
+def test_an_untrusted_certificate_is_a_permanent_error_and_nothing_is_sent(starttls_smtp):
+    controller, mailbox = starttls_smtp
+    conn = tls_connector(controller)
+    with pytest.raises(ConnectorError) as caught:
+        conn.call("email.send", REPORT, idempotency_key="tls-2")
+    assert caught.value.retryable is False and "certificate" in str(caught.value)
+    assert mailbox.messages == []

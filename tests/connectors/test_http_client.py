@@ -151,3 +151,16 @@ def test_the_redactor_masks_encoded_forms_and_nested_payloads():
                "auth": "Basic YXBpOnBAc3Mgd29yZC8x"}
     assert redactor.redact_obj(payload) == {
         "url": "https://x/?k=[REDACTED]", "list": ["[REDACTED]"], "n": 3, "auth": "Basic [REDACTED]"}
+
+
+def test_a_certificate_that_does_not_verify_is_a_permanent_error(tls_material):
+    import ssl
+
+    directory, _ = tls_material
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    with FakeServer(tls=context) as fake:
+        fake.route("GET", r"/items", lambda rec, m: Reply(200, {"ok": True}))
+        with pytest.raises(ConnectorError) as caught:
+            make_client(fake).get_json("/items")
+    assert caught.value.retryable is False and "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
