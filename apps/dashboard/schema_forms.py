@@ -75,6 +75,7 @@ class SchemaForm(forms.Form):
         self.schema = schema if isinstance(schema, dict) else {}
         required = set(self.schema.get("required") or [])
         self.properties = self.schema.get("properties") or {}
+        self._text_or_file: set[str] = set()
         for name, prop in self.properties.items():
             prop = prop if isinstance(prop, dict) else {}
             has_default = "default" in prop
@@ -84,6 +85,10 @@ class SchemaForm(forms.Form):
             if use_defaults and has_default and name not in self.initial:
                 self.fields[name].initial = prop["default"]
             if isinstance(self.fields[name].widget, forms.Textarea) and prop.get("type") == "string":
+                # Typed or uploaded: required means one of the two, checked in clean().
+                if self.fields[name].required:
+                    self.fields[name].required = False
+                    self._text_or_file.add(name)
                 self.fields[name + FILE_SUFFIX] = forms.FileField(
                     label=_("…or upload a file"), required=False,
                     help_text=_("A text file (UTF-8); it replaces what is typed above."))
@@ -93,6 +98,8 @@ class SchemaForm(forms.Form):
         for name in list(self.properties):
             upload = cleaned.get(name + FILE_SUFFIX)
             if upload is None:
+                if name in self._text_or_file and not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, _("Type the text or upload a file."))
                 continue
             if upload.size > UPLOAD_LIMIT:
                 self.add_error(name + FILE_SUFFIX, _("The file is larger than 2 MB."))

@@ -98,9 +98,10 @@ def run_events(request, run_id):
     if polled and not events and request.GET.get("status") == run.status and context["live"]:
         return HttpResponse(status=204)
     context["oob"] = True
-    if any(event.kind.startswith("node.") for event in events):
+    # Live news may move the graph or add a result; an older chunk (show more) changes neither.
+    if polled and any(event.kind.startswith("node.") for event in events):
         context["picture"] = layout(run.version.spec, selectors.run_node_states(run=run))
-    if any(event.kind == "artifact.created" for event in events):
+    if polled and any(event.kind == "artifact.created" for event in events):
         context["artifacts"] = _artifact_views(run)
     response = render(request, "dashboard/runs/_chunk.html", context)
     if polled and not context["live"]:
