@@ -168,3 +168,14 @@ def test_streaming_refuses_bad_arguments_before_any_request(hubspot):
     with pytest.raises(ConnectorError) as caught:
         list(connect(hubspot).iterate("hubspot.search_deals", {"filter_groups": "dealstage=won"}))
     assert caught.value.retryable is False and hubspot.requests == []
+
+
+def test_a_revoked_refresh_token_is_a_permanent_error(hubspot):
+    hubspot.oauth_client = ("client-1", secrets.HUBSPOT_CLIENT_SECRET)
+    hubspot.refresh_token = "some-other-refresh-token"
+    hs = connect(hubspot, client_id="client-1", client_secret=secrets.HUBSPOT_CLIENT_SECRET,
+                 refresh_token=secrets.HUBSPOT_REFRESH_TOKEN)
+    with pytest.raises(ConnectorError) as caught:
+        hs.call("hubspot.search_deals", {})
+    assert caught.value.retryable is False and "BAD_REFRESH_TOKEN" in str(caught.value)
+    assert [r.path for r in hubspot.requests] == ["/oauth/v1/token"]

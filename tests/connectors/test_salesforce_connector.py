@@ -146,3 +146,11 @@ def test_the_private_key_and_tokens_stay_out_of_the_logs(org, key, caplog):
     jwt_connector(org, key).call("salesforce.query", {"soql": SOQL + " LIMIT 1"})
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "BEGIN PRIVATE KEY" not in text and not any(t in text for t in org.tokens)
+
+
+def test_the_refresh_token_flow_logs_in_and_queries(org):
+    sf = SalesforceConnector(settings={"auth": "refresh_token", "client_id": "3MVG-fake", "login_url": org.url},
+                             secrets={"refresh_token": secrets.SALESFORCE_REFRESH_TOKEN}, ledger=MemoryLedger(), retry=FAST)
+    assert sf.call("salesforce.query", {"soql": SOQL + " LIMIT 3"})["total"] == 3
+    (token_request,) = org.requests_to("/services/oauth2/token")
+    assert b"grant_type=refresh_token" in token_request.body
