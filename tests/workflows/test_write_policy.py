@@ -119,3 +119,35 @@ def test_orders_inside_crm_records_cannot_trigger_a_write_outside_the_policy(run
     assert any(injection in m["content"] for m in messages if m["role"] == "tool")
     assert "Refused by the workflow's write policy" in messages[-1]["content"]
     assert run.spec.write_policy.mode_for("demo.update_deal_stage") == "deny"
+
+
+def test_a_run_driven_in_slices_of_three_steps_ends_as_if_run_at_once(runner, client, fake_model, demo):
+    """The app layer stops between super-steps and resumes later with None (SQLite here)."""
+    import sqlite3
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    turns = [{"tool_calls": [{"name": "demo__create_task", "arguments": {**TASK, "subject": f"Task {i}"}},
+                             {"name": "demo__search_deals", "arguments": {"limit": i + 1}}]} for i in range(6)]
+    fake_model.script(turns + [{"content": "six tasks"}])
+    saver = SqliteSaver(sqlite3.connect(":memory:", check_same_thread=False))
+    run = runner(spec({"default": "auto"}), model=client, connectors={"demo": demo}, checkpointer=saver)
+    config = {"configurable": {"thread_id": run.ctx.run_id}}
+    import workflows
+
+    graph_input, slices = workflows.initial_state(run.spec, {}), 0
+    while True:
+        slices += 1
+        steps = 0
+        for _ in run.graph.stream(graph_input, config, context=run.ctx, stream_mode="updates", durability="sync"):
+            steps += 1
+            if steps == 3:
+                break
+        graph_input = None
+        if not run.graph.get_state(config).next:
+            break
+    assert slices > 4
+    assert run.state["results"]["work"]["answer"] == "six tasks"
+    assert sorted(t["subject"] for t in demo.store.tables["activities"].values()
+                  if t["subject"].startswith("Task ")) == [f"Task {i}" for i in range(6)]
+    assert len(fake_model.requests) == 7
