@@ -1,25 +1,23 @@
 """Receiving a webhook: verify, record, dedupe, start the run — in that order.
 
-The delivery row (with the raw body) and the run are written in one transaction; the
-run is enqueued when it commits, and the 202 is answered only after. Rejections are
-recorded too, with the reason, and start nothing.
+The accepted delivery (raw body, event id, mapped inputs) is one INSERT; the 202 is
+answered after it commits, and the run is started from the committed row by a worker
+(deliveries.py). Rejections are recorded too, with the reason, and start nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from apps.accounts.actors import system_actor
 from apps.automations.crypto import decrypt_secrets
-from apps.common.errors import InvalidInput, NotFound
-from apps.runs.models import TriggerKind
-from apps.runs.services import run_create
+from apps.common.errors import InvalidInput
 
+from .deliveries import enqueue_delivery
 from .mapping import map_inputs
 from .models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookScheme
 from .schemes import VERIFIERS, EndpointKeys, InboundRequest, Rejected
@@ -39,7 +37,6 @@ class IntakeResult:
     body: bytes
     content_type: str = "application/json"
     delivery_id: int | None = None
-    run_id: str | None = None
 
 
 def _json(status: int, payload: dict, **kw) -> IntakeResult:
@@ -55,8 +52,7 @@ def endpoint_keys(endpoint: WebhookEndpoint) -> EndpointKeys:
 
 
 def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime, too_large: bool = False) -> IntakeResult:
-    endpoint = (WebhookEndpoint.objects.select_related("organization", "workflow")
-                .filter(pk=endpoint_id, enabled=True).first())
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).first()
     if endpoint is None:
         # Nothing to record against: an unknown id is indistinguishable from a probe.
         return _json(404, {"error": {"code": "not_found", "message": "no such webhook endpoint"}})
@@ -101,26 +97,15 @@ def _reject(record: dict, rejection: Rejected, *, keep_body: bool = True) -> Int
 
 
 def _accept(endpoint: WebhookEndpoint, record: dict, event_id: str, inputs: dict) -> IntakeResult:
+    """One INSERT is the durable write; the unique (endpoint, event id) index is the dedupe.
+    The run is created by a worker once the row is committed (see deliveries.py)."""
     salesforce = endpoint.scheme == WebhookScheme.SALESFORCE
     try:
-        with transaction.atomic():
+        # Outside a transaction this INSERT commits by itself: one round trip, and a
+        # duplicate's IntegrityError leaves no broken transaction behind.
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
             delivery = WebhookDelivery.objects.create(**record, outcome=DeliveryOutcome.ACCEPTED, status_code=202,
-                                                      event_id=event_id)
-            try:
-                with transaction.atomic():
-                    run = run_create(
-                        actor=system_actor(endpoint.organization, label=f"webhook:{endpoint.source}"),
-                        workflow_id=endpoint.workflow_id, inputs=inputs, trigger=TriggerKind.WEBHOOK,
-                        trigger_ref=f"webhook:{endpoint.pk}:{delivery.pk}",
-                        idempotency_key="webhook:" + hashlib.sha256(f"{endpoint.pk}:{event_id}".encode()).hexdigest())
-            except (InvalidInput, NotFound) as exc:
-                delivery.outcome, delivery.status_code = DeliveryOutcome.REJECTED, 422
-                delivery.error_code, delivery.error, delivery.event_id = "inputs_rejected", str(exc)[:500], None
-                delivery.save(update_fields=["outcome", "status_code", "error_code", "error", "event_id"])
-                return _json(422, {"error": {"code": "inputs_rejected", "message": str(exc)},
-                                   "delivery": delivery.pk}, delivery_id=delivery.pk)
-            delivery.run = run
-            delivery.save(update_fields=["run"])
+                                                      event_id=event_id, inputs=inputs)
     except IntegrityError:
         duplicate = WebhookDelivery.objects.create(
             **record, outcome=DeliveryOutcome.DUPLICATE, status_code=200 if salesforce else 409,
@@ -130,7 +115,7 @@ def _accept(endpoint: WebhookEndpoint, record: dict, event_id: str, inputs: dict
                                 delivery_id=duplicate.pk)
         return _json(409, {"error": {"code": "duplicate_event", "message": f"event {event_id} was already accepted"},
                            "delivery": duplicate.pk}, delivery_id=duplicate.pk)
+    transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
     if salesforce:
-        return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery.pk,
-                            run_id=str(run.pk))
-    return _json(202, {"delivery": delivery.pk, "run": str(run.pk)}, delivery_id=delivery.pk, run_id=str(run.pk))
+        return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery.pk)
+    return _json(202, {"delivery": delivery.pk, "status": "accepted"}, delivery_id=delivery.pk)

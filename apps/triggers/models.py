@@ -143,10 +143,13 @@ class WebhookDelivery(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     error = models.CharField(max_length=500, blank=True)
     event_id = models.CharField(max_length=200, null=True, blank=True)
+    inputs = models.JSONField(null=True, blank=True, help_text="Workflow inputs mapped from the payload.")
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["outcome", "received_at"], condition=Q(outcome="accepted", run__isnull=True),
+                                name="delivery_awaiting_run")]
         constraints = [
             # The provider's event id is accepted once per endpoint: a replay or a retry of a
             # delivery we already took never starts a second run.

@@ -13,10 +13,18 @@ def schedule_fire(schedule_id: int) -> int:
     return len(fire(schedule_id=schedule_id, now=timezone.now()))
 
 
+@shared_task(name="triggers.start_pending_deliveries", ignore_result=True)
+def start_pending_deliveries() -> int:
+    from .deliveries import deliveries_start_pending
+
+    return deliveries_start_pending()
+
+
 @shared_task(name="triggers.sweep", ignore_result=True)
 def sweep() -> int:
+    from .deliveries import deliveries_sweep
     from .notify import notify_sweep
     from .schedules import schedules_drain
 
     now = timezone.now()
-    return schedules_drain(now=now) + notify_sweep(now=now)
+    return schedules_drain(now=now) + deliveries_sweep(now=now) + notify_sweep(now=now)

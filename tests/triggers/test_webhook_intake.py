@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from apps.runs.models import Run
+from apps.triggers.deliveries import deliveries_start_pending
 from apps.triggers.models import WebhookDelivery
 from apps.triggers.schemes import hubspot, standard
 from apps.triggers.schemes.salesforce import ACK
@@ -20,6 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 HUBSPOT_EVENTS = [{"eventId": 101, "subscriptionType": "deal.propertyChange", "portalId": 62515,
                    "objectId": 8812, "propertyName": "dealstage", "propertyValue": "closedwon"}]
+
+
+def start_runs() -> int:
+    """What the worker does once it is nudged: start the runs of accepted deliveries."""
+    return deliveries_start_pending()
 
 
 def make_endpoint(actor, workflow, scheme, source="hubspot", **kw):
@@ -45,10 +51,12 @@ def test_a_signed_hubspot_delivery_starts_one_run_with_mapped_inputs(hubspot_hoo
     response = hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode())
 
     assert response.status_code == 202, response.content
-    run = Run.objects.get()
-    assert str(run.pk) == response.json()["run"]
-    assert run.trigger == "webhook" and run.inputs == {"name": "closedwon"}
     delivery = WebhookDelivery.objects.get()
+    assert response.json() == {"delivery": delivery.pk, "status": "accepted"}
+    assert start_runs() == 1 and start_runs() == 0
+    run = Run.objects.get()
+    assert run.trigger == "webhook" and run.inputs == {"name": "closedwon"}
+    delivery.refresh_from_db()
     assert delivery.verified and delivery.outcome == "accepted" and delivery.run_id == run.pk
     assert delivery.event_id == "hubspot:101" and bytes(delivery.body) == json.dumps(HUBSPOT_EVENTS).encode()
     assert run.trigger_ref == f"webhook:{endpoint.pk}:{delivery.pk}"
@@ -61,6 +69,7 @@ def test_the_same_hubspot_event_twice_is_refused_as_a_duplicate(hubspot_hook, no
 
     again = hubspot_post(Client(), path, secret, body)
     assert again.status_code == 409 and again.json()["error"]["code"] == "duplicate_event"
+    start_runs()
     assert Run.objects.count() == 1
     assert list(WebhookDelivery.objects.order_by("id").values_list("outcome", flat=True)) == ["accepted", "duplicate"]
 
@@ -70,6 +79,7 @@ def rejected(response, status: int, code: str) -> None:
     assert response.json()["error"]["code"] == code
     delivery = WebhookDelivery.objects.get(pk=response.json()["delivery"])
     assert delivery.outcome == "rejected" and delivery.error_code == code and delivery.run_id is None
+    assert start_runs() == 0
     assert not Run.objects.exists()
 
 
@@ -140,6 +150,7 @@ def test_standard_webhooks_accept_the_previous_secret_until_the_next_rotation(ac
     assert post(old, "msg_2").status_code == 202
     webhook_endpoint_rotate_secret(actor=acme, endpoint_id=endpoint.pk)
     assert post(old, "msg_3").status_code == 401
+    start_runs()
     assert sorted(Run.objects.values_list("inputs__name", flat=True)) == ["msg_1", "msg_2"]
 
 
@@ -154,6 +165,7 @@ def test_stripe_style_deliveries_dedupe_by_event_id(acme, trivial, no_workers):
 
     assert post().status_code == 202
     assert post().status_code == 409
+    start_runs()
     assert Run.objects.count() == 1
 
 
@@ -168,6 +180,7 @@ def test_pipedrive_basic_auth_needs_the_right_user_and_password(acme, trivial, n
     assert post("pd", "wrong").status_code == 401
     assert post("other", secret).status_code == 401
     assert post("pd", secret).status_code == 202
+    start_runs()
     assert Run.objects.get().inputs == {"name": "pipedrive"}
 
 
@@ -221,9 +234,11 @@ def test_a_salesforce_outbound_message_is_acknowledged_and_starts_a_run(salesfor
     response = Client().post(path, body, content_type="text/xml; charset=utf-8", HTTP_SOAPACTION='""')
 
     assert response.status_code == 200 and response.content == ACK
+    start_runs()
     assert Run.objects.get().inputs == {"name": "Acme renewal"}
     again = Client().post(path, body, content_type="text/xml; charset=utf-8")
     assert again.status_code == 200 and again.content == ACK, "a retry is acknowledged so Salesforce stops"
+    start_runs()
     assert Run.objects.count() == 1
     assert WebhookDelivery.objects.filter(outcome="duplicate").count() == 1
 
@@ -242,3 +257,41 @@ def test_a_salesforce_message_with_an_entity_declaration_is_refused(salesforce_h
     bomb = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
             + SALESFORCE_MESSAGE.format(org=ORG_ID).split("?>", 1)[1])
     rejected(Client().post(path, bomb.encode(), content_type="text/xml"), 400, "malformed_body")
+
+
+def test_inputs_the_workflow_refuses_are_recorded_on_the_delivery_and_start_nothing(acme, trivial, no_workers):
+    _, secret, path = make_endpoint(acme, trivial, "shared_token", source="zoho", input_mapping={"name": "/n"})
+    response = Client().post(path, b'{"n": 42}', content_type="application/json", HTTP_X_WEBHOOK_TOKEN=secret)
+
+    assert response.status_code == 202
+    assert start_runs() == 0
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.error_code == "inputs_rejected" and "inputs.name" in delivery.error
+    assert not Run.objects.exists()
+
+
+def test_a_delivery_whose_nudge_was_lost_is_started_by_the_sweep(hubspot_hook, no_workers):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.triggers.deliveries import deliveries_sweep
+
+    _, secret, path = hubspot_hook
+    hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode())
+    assert deliveries_sweep(now=timezone.now()) == 0, "too recent: its nudge may still be on the way"
+    assert deliveries_sweep(now=timezone.now() + timedelta(minutes=1)) == 1
+    assert Run.objects.count() == 1
+
+
+def test_with_a_worker_running_a_verified_delivery_becomes_a_finished_run(hubspot_hook, celery):
+    from tests.apps.conftest import wait_for
+
+    celery.ensure_workers(1)
+    _, secret, path = hubspot_hook
+    assert hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode()).status_code == 202
+
+    run = wait_for(lambda: Run.objects.filter(status="succeeded").first(), timeout=60,
+                   what="the worker to start and finish the delivery's run")
+    assert run.outputs["result"]["greeting"] == "Hello, closedwon!"
+    assert WebhookDelivery.objects.get().run_id == run.pk

@@ -1,0 +1,166 @@
+"""Webhook intake throughput: verified HubSpot v3 deliveries per second, with p50/p99
+latency, against gunicorn on loopback, as a ratio to a bare Django view returning 202
+behind the same server, middleware and load generator.
+
+Each accepted delivery is the full path: signature check, raw-body row, dedupe on the
+event id, the run row with its audit entry, and the Celery nudge to Redis on commit.
+
+    .venv/bin/python bench/webhooks_intake.py [--requests 3000] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _django import ROOT, boot, org_actor  # noqa: E402
+
+
+THREADS = 8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread",
+         "--threads", str(THREADS), "--log-level", "warning", "--chdir", str(ROOT)],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(ROOT / "var" / "bench-gunicorn.log", "ab"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start; see var/bench-gunicorn.log")
+
+
+def load(port: int, requests: list[tuple[str, bytes, dict]], concurrency: int) -> tuple[float, list[float], dict]:
+    """Send the prepared requests over ``concurrency`` keep-alive connections."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    chunks = [requests[i::concurrency] for i in range(concurrency)]
+
+    def worker(chunk):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, codes = [], {}
+        for path, body, headers in chunk:
+            started = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            codes[response.status] = codes.get(response.status, 0) + 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for code, n in codes.items():
+                statuses[code] = statuses.get(code, 0) + n
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, latencies, statuses
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    queue = f"bench-webhooks-{os.getpid()}"
+    boot("farside_bench_webhooks", FARSIDE_QUEUE=queue)
+    import workflows.templates
+    from apps.automations.services import workflow_create
+    from apps.runs.models import Run
+    from apps.triggers.models import WebhookDelivery
+    from apps.triggers.schemes.hubspot import signature_v3
+    from apps.triggers.services import webhook_endpoint_create
+
+    actor = org_actor()
+    workflow = workflow_create(actor=actor, name="trivial", spec=workflows.templates.load("trivial"))
+    endpoint, secret = webhook_endpoint_create(actor=actor, workflow_id=workflow.pk, source="hubspot",
+                                               scheme="hubspot", input_mapping={"name": "/0/propertyValue"})
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.webhooks_settings", "PYTHONPATH": str(ROOT)}
+    server = start_gunicorn(port, env)
+    event = [0]
+
+    def prepared(kind: str, n: int) -> list[tuple[str, bytes, dict]]:
+        out = []
+        for _ in range(n):
+            event[0] += 1
+            path = f"/hooks/{endpoint.pk}/" if kind == "intake" else f"/bare/{endpoint.pk}/"
+            body = json.dumps([{"eventId": event[0], "subscriptionType": "deal.propertyChange", "portalId": 62515,
+                                "objectId": 1000 + event[0], "propertyName": "dealstage",
+                                "propertyValue": f"stage-{event[0]}"}]).encode()
+            ts = str(int(time.time() * 1000))
+            # HubSpot signs the URL it called; the intake reconstructs it from the Host header.
+            signature = signature_v3(secret, "POST", f"http://127.0.0.1:{port}{path}", body, ts)
+            out.append((path, body, {"Content-Type": "application/json", "X-HubSpot-Signature-v3": signature,
+                                     "X-HubSpot-Request-Timestamp": ts, "Host": f"127.0.0.1:{port}"}))
+        return out
+
+    try:
+        load(port, prepared("bare", 200), args.concurrency)
+        load(port, prepared("intake", 200), args.concurrency)  # warm both paths up
+        results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "intake": []}
+        for _ in range(args.rounds):
+            for kind in ("bare", "intake"):
+                batch = prepared(kind, args.requests)
+                elapsed, latencies, statuses = load(port, batch, args.concurrency)
+                expected = 202
+                if statuses != {expected: len(batch)}:
+                    raise SystemExit(f"{kind}: unexpected statuses {statuses}")
+                results[kind].append((len(batch) / elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99)))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        import redis
+
+        redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
+
+    accepted = WebhookDelivery.objects.filter(outcome="accepted").count()
+    runs = Run.objects.filter(trigger="webhook").count()
+    print(f"gunicorn gthread 2 workers x {THREADS} threads on 127.0.0.1, {args.concurrency} keep-alive connections, "
+          f"{args.requests} requests x {args.rounds} rounds per path, {os.cpu_count()} cores")
+    for kind, rows in results.items():
+        for i, (rps, p50, p99) in enumerate(rows, 1):
+            print(f"  {kind:6s} round {i}: {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+    bare = statistics.median(r[0] for r in results["bare"])
+    intake = statistics.median(r[0] for r in results["intake"])
+    print(f"bare 202 view:     {bare:7.0f} req/s (median of rounds)")
+    print(f"verified intake:   {intake:7.0f} deliveries/s (median of rounds)")
+    print(f"ratio intake/bare: {intake / bare:.2f}x (target >= 0.5x)")
+    print(f"accepted deliveries recorded: {accepted}, runs started: {runs}")
+
+
+if __name__ == "__main__":
+    main()
