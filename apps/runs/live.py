@@ -9,7 +9,7 @@ from django.conf import settings
 
 
 @lru_cache(maxsize=1)
-def _redis() -> redis.Redis:
+def redis_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
 
 
@@ -18,4 +18,4 @@ def channel(run_id) -> str:
 
 
 def publish(run_id, last_seq: int) -> None:
-    _redis().publish(channel(run_id), str(last_seq))
+    redis_client().publish(channel(run_id), str(last_seq))

@@ -152,18 +152,32 @@ def approval_decide(*, actor: Actor, approval_id: int, approve: bool, arguments:
 def runs_sweep() -> int:
     """Re-enqueue runs whose worker died (lease expired) or whose nudge was lost.
 
-    PostgreSQL is the source of truth: a run queued or between slices that nobody has
-    touched for a sweep interval gets a fresh nudge; claiming is exclusive, so an extra
-    nudge is harmless.
+    PostgreSQL is the source of truth. A run whose lease expired is always re-sent. A run
+    queued or between slices that nobody touched for a sweep interval is re-sent only when
+    the broker queue is empty: a backlog is work waiting its turn, while an empty queue with
+    stale queued runs means their messages were lost (a Redis restart). Claiming is
+    exclusive, so an extra message is harmless either way.
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.RUN_SWEEP_SECONDS)
-    expired = Q(status=RunStatus.RUNNING, lease_expires_at__lt=now) & ~Q(lease_owner="")
-    idle = Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], lease_owner="") & (
-        Q(lease_expires_at__lt=stale) | Q(lease_expires_at__isnull=True, created_at__lt=stale))
-    run_ids = list(Run.objects.filter(expired | idle).values_list("pk", flat=True)[:1000])
+    conditions = Q(status=RunStatus.RUNNING, lease_expires_at__lt=now) & ~Q(lease_owner="")
+    if _broker_queue_length() == 0:
+        conditions |= Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], lease_owner="") & (
+            Q(lease_expires_at__lt=stale) | Q(lease_expires_at__isnull=True, created_at__lt=stale))
+    run_ids = list(Run.objects.filter(conditions).values_list("pk", flat=True)[:1000])
     for run_id in run_ids:
         enqueue(run_id)
     if run_ids:
         log.info("sweeper re-enqueued %d runs", len(run_ids))
     return len(run_ids)
+
+
+def _broker_queue_length() -> int:
+    if settings.RUN_EXECUTION != "celery":
+        return 0
+    from .live import redis_client
+
+    try:
+        return int(redis_client().llen(settings.CELERY_TASK_DEFAULT_QUEUE))
+    except Exception:  # noqa: BLE001 - if Redis cannot answer, assume messages were lost
+        return 0

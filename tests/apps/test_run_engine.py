@@ -178,3 +178,46 @@ def test_a_running_run_stops_at_the_next_step_when_cancelled(acme, no_workers, s
     run = advance_until_paused(run)
     assert run.status == RunStatus.CANCELLED
     assert run.events.filter(kind="node.started").count() == started
+
+
+def queue_length() -> int:
+    from django.conf import settings
+
+    from apps.runs.live import redis_client
+
+    return redis_client().llen(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def test_the_sweeper_resends_lost_messages_but_not_a_backlog(acme, no_workers, settings):
+    from apps.runs.services import runs_sweep
+
+    from .processes import purge_queue
+
+    settings.RUN_SWEEP_SECONDS = 0.01
+    workflow = workflow_from_template(acme, "trivial", seed_demo=False)
+    run = run_create(actor=acme, workflow_id=workflow.pk)
+    import time
+
+    time.sleep(0.05)
+    assert queue_length() == 1
+    assert runs_sweep() == 0, "a message still waits in the queue: nothing is lost"
+
+    purge_queue()  # as a Redis restart would
+    assert runs_sweep() == 1
+    assert queue_length() == 1
+    assert advance_until_paused(run).status == RunStatus.SUCCEEDED
+
+
+def test_the_sweeper_resends_a_run_whose_worker_died(acme, no_workers, settings):
+    from apps.runs.services import runs_sweep
+
+    settings.RUN_LEASE_SECONDS = 0.01
+    workflow = workflow_from_template(acme, "trivial", seed_demo=False)
+    run = run_create(actor=acme, workflow_id=workflow.pk)
+    assert _claim(str(run.pk), "dies") is not None
+    import time
+
+    time.sleep(0.05)
+    before = queue_length()
+    assert runs_sweep() == 1, "an expired lease is re-sent even with messages queued"
+    assert queue_length() == before + 1
