@@ -147,5 +147,17 @@ class Connector:
         records = result.get("results", []) if isinstance(result, dict) else result
         yield from records
 
+    def check(self) -> None:
+        """Prove the connection works (the app's "test connection"): reach the system and
+        authenticate without changing anything. Raises ConnectorError saying what failed."""
+        try:
+            self._check()
+        except ConnectorError as exc:
+            exc.args = (self.redactor.redact(str(exc)),)
+            raise
+
+    def _check(self) -> None:
+        raise ConnectorError(f"{self.type} connections have no connection test", retryable=False)
+
     def close(self) -> None:
         """Release network resources; connectors holding an HTTP client override this."""

@@ -67,6 +67,9 @@ class DemoConnector(Connector):
     def today(self) -> date:
         return date.fromisoformat(self.settings["today"]) if self.settings.get("today") else date.today()
 
+    def _check(self) -> None:
+        self.store.list("owners", limit=1)
+
     # -- paging ----------------------------------------------------------------------------
     def iterate(self, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         op = self.operation(name)

@@ -131,6 +131,18 @@ class EmailConnector(Connector):
             smtp.login(self.settings["username"], self.secrets.get("password", ""))
         return smtp
 
+    def _check(self) -> None:
+        try:
+            with self._smtp() as smtp:
+                smtp.noop()
+        except ssl.SSLCertVerificationError as exc:
+            raise ConnectorError(f"the SMTP server's certificate did not verify: {exc.verify_message}",
+                                 retryable=False) from None
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ConnectorError(f"SMTP login failed: {exc.smtp_code}", retryable=False) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ConnectorError(f"cannot reach the SMTP server: {type(exc).__name__}: {exc}", retryable=True) from None
+
     def _run_send(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         domain = self.settings["from_address"].rsplit("@", 1)[-1]
         message_id = (f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@{domain}>"

@@ -45,6 +45,9 @@ class HubSpotConnector(Connector):
     def close(self) -> None:
         self.client.close()
 
+    def _check(self) -> None:
+        self.client.search_page("contacts", {"limit": 1, "properties": ["email"]})
+
     # -- reads ---------------------------------------------------------------------------------
     def _search(self, object_type: str, args: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {"filterGroups": args.get("filter_groups", []), "limit": args.get("limit", 100),

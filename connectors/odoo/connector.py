@@ -66,6 +66,9 @@ class OdooConnector(Connector):
     def close(self) -> None:
         self.client.close()
 
+    def _check(self) -> None:
+        self.client.execute("res.partner", "search_read", idempotent=True, domain=[], fields=["id"], limit=1)
+
     def _page(self, args: Mapping[str, Any], after_id: int, limit: int) -> list[dict[str, Any]]:
         # Keyset paging on id: stable while records are created or deleted between pages,
         # unlike offsets.

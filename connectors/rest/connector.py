@@ -78,6 +78,15 @@ class RestConnector(Connector):
     def close(self) -> None:
         self.http.close()
 
+    def _check(self) -> None:
+        """GET ``settings["check_path"]`` (default ``/``); any answer but 401/403/5xx counts."""
+        try:
+            self.http.request("GET", self._path(self.settings.get("check_path", "/")))
+        except ConnectorError as exc:
+            if exc.status is not None and exc.status < 500 and exc.status not in (401, 403):
+                return
+            raise
+
     def _path(self, path: str) -> str:
         # Keep every request under the base URL: no other origin, no climbing out of its path.
         if path.startswith("//") or any(seg in ("..", ".") for seg in path.split("?")[0].split("/")):

@@ -80,6 +80,9 @@ class SalesforceConnector(Connector):
     def close(self) -> None:
         self.client.close()
 
+    def _check(self) -> None:
+        self.client.query_page("SELECT Id FROM Organization LIMIT 1")
+
     def _run_query(self, args: dict[str, Any]) -> dict[str, Any]:
         page = self.client.query_page(args.get("soql"), next_url=args.get("cursor"))
         return {"results": [_plain(r) for r in page.get("records", [])], "total": page.get("totalSize"),

@@ -27,7 +27,7 @@ from ..fakeserver import FakeServer, Recorded, Reply
 from .auth import JWT_GRANT
 
 VERSION = "v60.0"
-PREFIX = {"Account": "001", "Contact": "003", "Opportunity": "006", "Task": "00T", "Note": "002", "Lead": "00Q"}
+PREFIX = {"Organization": "00D", "Account": "001", "Contact": "003", "Opportunity": "006", "Task": "00T", "Note": "002", "Lead": "00Q"}
 STAGES = ("Prospecting", "Qualification", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost")
 _SOQL = re.compile(r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<obj>\w+)"
                    r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+(?P<dir>ASC|DESC))?)?"
@@ -69,6 +69,7 @@ class FakeSalesforce(FakeServer):
         self.records: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in PREFIX}
         self._cursors: dict[str, list[dict[str, Any]]] = {}
         self._counter = itertools.count(1)
+        self._insert("Organization", {"Name": "Acme Test Org"})
         for i in range(opportunities):
             self._insert("Opportunity", {"Name": f"Opportunity {i}", "Amount": float(1000 + i * 7 % 50000),
                                          "StageName": STAGES[i % len(STAGES)],

@@ -54,6 +54,16 @@ class SlackConnector(Connector):
     def close(self) -> None:
         self.http.close()
 
+    def _check(self) -> None:
+        # Webhooks have no read endpoint; an empty payload is refused with "no_text" by a live
+        # webhook and "no_service"/"invalid_token" by a dead one, and posts nothing.
+        try:
+            self.http.request("POST", self.secrets["webhook_url"], json={})
+        except ConnectorError as exc:
+            if exc.status == 400 and "no_text" in str(exc):
+                return
+            raise
+
     def _run_post_message(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
             payload: dict[str, Any] = {"text": args["text"]}

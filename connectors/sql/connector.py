@@ -132,6 +132,10 @@ class SqlConnector(Connector):
                 raise ConnectorError(self.redactor.redact(f"the database connection failed: {exc}"),
                                      retryable=True) from None
 
+    def _check(self) -> None:
+        for _ in self._rows({"sql": "SELECT 1"}, 1):
+            pass
+
     def _run_query(self, args: dict[str, Any]) -> dict[str, Any]:
         limit = min(args.get("max_rows", self.max_rows), self.max_rows)
         columns: list[str] = []

@@ -65,6 +65,9 @@ class TrytonConnector(Connector):
     def close(self) -> None:
         self.client.close()
 
+    def _check(self) -> None:
+        self.client.login()
+
     def _page(self, args: Mapping[str, Any], after_id: int, limit: int) -> list[dict[str, Any]]:
         # Keyset on id, like Odoo: stable while records change between pages.
         domain = [["id", ">", after_id], *args.get("domain", [])]

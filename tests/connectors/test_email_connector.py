@@ -174,3 +174,11 @@ def test_an_untrusted_certificate_is_a_permanent_error_and_nothing_is_sent(start
         conn.call("email.send", REPORT, idempotency_key="tls-2")
     assert caught.value.retryable is False and "certificate" in str(caught.value)
     assert mailbox.messages == []
+
+
+def test_the_connection_check_logs_in_without_sending(smtp):
+    controller, mailbox = smtp
+    connect(controller).check()
+    with pytest.raises(ConnectorError) as caught:
+        connect(controller, password="wrong-password-y").check()
+    assert caught.value.retryable is False and mailbox.messages == []

@@ -114,3 +114,9 @@ def test_an_unknown_field_is_a_permanent_error_and_frees_the_key(server, company
     assert caught.value.retryable is False and "nickname" in str(caught.value)
     assert erp.call("tryton.create", {"model": "party.party", "values": {"name": "Fixed"}},
                     idempotency_key="bad-field")["performed"] is True
+
+
+def test_the_connection_check_logs_in(server):
+    connect(server).check()
+    with pytest.raises(ConnectorError):
+        connect(server, password="wrong-again").check()
