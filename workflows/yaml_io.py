@@ -8,6 +8,7 @@ would otherwise read them back as other types).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -17,7 +18,13 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+# YAML reads these as line breaks or drops them; written raw they would not come back.
+_UNSAFE = re.compile("[\x85\u2028\u2029\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+
+
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _UNSAFE.search(value) or "\r" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')  # escapes them
     if "\n" in value and all(line == line.rstrip() for line in value.split("\n")) and "\t" not in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)

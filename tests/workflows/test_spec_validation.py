@@ -47,3 +47,21 @@ def test_spec_error_message_names_each_path():
         workflows.load_spec({"spec_version": 2, "name": "x", "nodes": []})
     assert {e.path for e in caught.value.errors} == {"spec_version", "nodes"}
     assert "spec_version:" in str(caught.value)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_scalars = st.one_of(st.text(max_size=40), st.integers(), st.booleans(), st.none(),
+                     st.floats(allow_nan=False, allow_infinity=False),
+                     st.sampled_from(["on", "off", "yes", "no", "null", "~", "1e3", "0x1F", "2026-01-01",
+                                      "12:30", "- item", "a: b", "#hash", "line\nbreak", "trailing \n", "\ttab"]))
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+                       max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=12), _values, max_size=6))
+def test_any_spec_data_survives_export_and_import_exactly(data):
+    assert workflows.load_yaml(workflows.dump_yaml({"spec_version": 1, **data})) == {"spec_version": 1, **data}
