@@ -153,3 +153,28 @@ def test_join_all_needs_several_unconditional_incoming_edges():
                                   {"id": "b", "type": "transform", "join": "all", "config": {"template": "y"}}],
                                  [{"from": "a", "to": "b"}]))
     assert [(e.path, e.message[:14]) for e in caught.value.errors] == [("nodes[1].join", "join: all need")]
+
+
+def test_a_rejection_can_route_the_run_instead_of_failing_it(runner):
+    run = runner(spec(
+        [{"id": "ask", "type": "approval", "config": {"title": "Publish?", "on_reject": "continue"}},
+         {"id": "publish", "type": "transform", "config": {"template": "published"}},
+         {"id": "shelve", "type": "transform", "config": {"template": "shelved: {{ results.ask.reason }}"}}],
+        [{"from": "ask", "to": "publish", "condition": "results.ask.decision == 'approve'"},
+         {"from": "ask", "to": "shelve"}]))
+    run.start()
+    assert run.resume({"decision": "reject", "arguments": {}, "reason": "not yet", "decided_by": ["al"]}) == []
+    assert run.state["results"]["shelve"] == "shelved: not yet" and "publish" not in run.state["results"]
+
+
+def test_a_loop_with_a_branch_runs_until_its_exit_condition(runner):
+    run = runner(spec(
+        [{"id": "start", "type": "transform", "config": {"mapping": {"n": 0}}},
+         {"id": "step", "type": "transform",
+          "config": {"mapping": {"n": "{{ (results.step.n if results.step is defined else 0) + 1 }}"}}},
+         {"id": "check", "type": "branch", "config": {"cases": [{"when": "results.step.n < 4", "to": "step"}],
+                                                     "default": "end"}},
+         {"id": "end", "type": "transform", "config": {"template": "{{ results.step.n }}"}}],
+        [{"from": "start", "to": "step"}, {"from": "step", "to": "check"}]))
+    run.start()
+    assert run.state["results"]["end"] == "4"
