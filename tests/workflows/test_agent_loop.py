@@ -1,5 +1,7 @@
 """The agent loop against the real fake vLLM HTTP server and the demo connector."""
 
+import json
+
 import pytest
 
 from workflows.agent import transcript
@@ -224,3 +226,22 @@ def demo_failing():
     from connectors.demo import DemoConnector
 
     return DemoConnector(settings={"today": "2026-11-02"}, secrets={})
+
+
+def test_built_in_tools_read_and_search_artifacts_and_tell_the_time_in_the_org_timezone(runner, client, fake_model):
+    run = runner(agent_spec(tools=("read_artifact", "search_artifact", "current_time")), model=client,
+                 timezone="Asia/Tokyo")
+    text = "\n".join(f"line {i}: nothing" for i in range(500)) + "\nline 500: the renewal is due in March\n"
+    ref = run.ctx.artifacts.put(name="t.txt", content=text.encode(), media_type="text/plain")
+    fake_model.script([{"tool_calls": [
+        {"name": "search_artifact", "arguments": {"artifact_id": ref.id, "query": "renewal March"}},
+        {"name": "read_artifact", "arguments": {"artifact_id": ref.id, "offset": 10, "length": 20}},
+        {"name": "read_artifact", "arguments": {"artifact_id": "missing"}},
+        {"name": "current_time", "arguments": {}}]}, {"content": "March"}])
+    run.start()
+    search, read, missing, now = [json.loads(m["content"]) for m in fake_model.requests[-1]["messages"]
+                                  if m["role"] == "tool"]
+    assert search["hits"] == [{"line": 501, "text": "line 500: the renewal is due in March"}]
+    assert read["text"] == text[10:30] and read["next_offset"] == 30
+    assert "no artifact 'missing'" in missing["error"]
+    assert now["timezone"] == "Asia/Tokyo" and now["now"].endswith("+09:00")
