@@ -151,6 +151,7 @@ class HttpClient:
         is_retryable: Callable[[httpx.Response], bool | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         name: str = "http",
+        max_response_bytes: int = 50 * 2**20,
     ) -> None:
         self.redactor = watch(redactor if redactor is not None else Redactor())
         self.retry = retry
@@ -161,6 +162,7 @@ class HttpClient:
         self.is_retryable = is_retryable
         self.sleep = sleep
         self.name = name
+        self.max_response_bytes = max_response_bytes
         limits = httpx.Limits(max_connections=10, max_keepalive_connections=5)
         self._client = httpx.Client(
             base_url=base_url,
@@ -212,10 +214,8 @@ class HttpClient:
                 request_headers.update(self.auth_headers())
             started = time.monotonic()
             try:
-                response = self._client.request(
-                    method, url, params=params, json=json, data=data, content=content,
-                    headers=request_headers,
-                )
+                response = self._send(method, url, params=params, json=json, data=data, content=content,
+                                      headers=request_headers)
             except httpx.TransportError as exc:
                 # A failure before the request left us (connect) is always safe to repeat;
                 # after that the server may have acted on it.
@@ -278,6 +278,33 @@ class HttpClient:
                       method, _where(url, self._client), status, attempt, delay)
             self.sleep(delay)
             waited += delay
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send and read the body, refusing bodies over ``max_response_bytes`` (after decoding),
+        so a URL that serves a huge or endless response cannot exhaust the worker's memory."""
+        request = self._client.build_request(method, url, **kwargs)
+        streamed = self._client.send(request, stream=True)
+        try:
+            declared = streamed.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_response_bytes:
+                raise ConnectorError(self._say(f"{method} {_where(url, self._client)}: the response "
+                                               f"({declared} bytes) is larger than {self.max_response_bytes}"),
+                                     retryable=False, status=streamed.status_code)
+            chunks, size = [], 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise ConnectorError(self._say(f"{method} {_where(url, self._client)}: the response is "
+                                                   f"larger than {self.max_response_bytes} bytes"),
+                                         retryable=False, status=streamed.status_code)
+                chunks.append(chunk)
+        finally:
+            streamed.close()
+        # The body is already decoded, so the rebuilt response must not claim an encoding.
+        headers = [(k, v) for k, v in streamed.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        return httpx.Response(streamed.status_code, headers=headers, content=b"".join(chunks), request=request,
+                              extensions=streamed.extensions)
 
     def _may_wait(self, attempt: int, waited: float, delay: float) -> bool:
         return attempt < self.retry.max_attempts and waited + delay <= self.retry.max_total_wait

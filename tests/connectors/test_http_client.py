@@ -164,3 +164,20 @@ def test_a_certificate_that_does_not_verify_is_a_permanent_error(tls_material):
         with pytest.raises(ConnectorError) as caught:
             make_client(fake).get_json("/items")
     assert caught.value.retryable is False and "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+
+
+def test_a_response_larger_than_the_cap_is_refused_without_being_kept(server):
+    server.route("GET", r"/huge", lambda rec, m: Reply(200, raw=b"x" * 300_000, headers={"Content-Type": "text/plain"}))
+    with make_client(server, max_response_bytes=100_000) as client, pytest.raises(ConnectorError) as caught:
+        client.request("GET", "/huge")
+    assert caught.value.retryable is False and "larger than 100000" in str(caught.value)
+
+
+def test_a_gzip_response_is_decoded_once(server):
+    import gzip
+    import json as jsonlib
+
+    body = gzip.compress(jsonlib.dumps({"deals": list(range(100))}).encode())
+    server.route("GET", r"/gz", lambda rec, m: Reply(200, raw=body, headers={"Content-Encoding": "gzip"}))
+    with make_client(server) as client:
+        assert client.get_json("/gz") == {"deals": list(range(100))}
