@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import approvals, connections, home, members, runs, workflows
+from .views import approvals, composer, connections, home, members, runs, usage, workflows
 
 dashboard_patterns = [
     path("", workflows.workflow_list, name="home"),
@@ -9,6 +9,12 @@ dashboard_patterns = [
     path("workflows/templates/<str:template>/", workflows.create_from_template, name="create_from_template"),
     path("workflows/<int:workflow_id>/", workflows.workflow_detail, name="workflow_detail"),
     path("workflows/<int:workflow_id>/run/", workflows.run_now, name="run_now"),
+    path("workflows/<int:workflow_id>/composer/", composer.composer, name="composer"),
+    path("workflows/<int:workflow_id>/yaml/", composer.yaml_edit, name="yaml_edit"),
+    path("workflows/<int:workflow_id>/versions/", composer.versions, name="versions"),
+    path("workflows/<int:workflow_id>/export/", composer.export, name="export"),
+    path("workflows/import/", composer.import_yaml, name="import"),
+    path("usage/", usage.usage, name="usage"),
     path("runs/", runs.run_list, name="run_list"),
     path("runs/<uuid:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<uuid:run_id>/events/", runs.run_events, name="run_events"),
