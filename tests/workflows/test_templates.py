@@ -132,8 +132,11 @@ def test_sales_report_computes_charts_investigates_and_emails_html_with_a_pdf(
     assert "large renewals" in html
     [pdf] = [part for part in message.iter_attachments()]
     assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
-    # The model was never asked to add up the figures: they were in its task already computed.
-    assert json.dumps(figures["won_amount"])[:20] in fake_model.requests[0]["messages"][1]["content"]
+    # The model was never asked to add up the figures: they came computed, as data (a tool result).
+    first = fake_model.requests[0]["messages"]
+    assert [m["role"] for m in first] == ["system", "user", "assistant", "tool"]
+    assert json.dumps(figures["won_amount"])[:20] in first[3]["content"]
+    assert json.dumps(figures["won_amount"])[:20] not in first[0]["content"] + first[1]["content"]
 
 
 def test_approvers_of_an_email_see_the_attachment_name_and_the_report_is_stored_once(

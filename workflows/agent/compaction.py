@@ -18,7 +18,7 @@ from inference.budget import BYTES_PER_TOKEN
 
 from ..artifacts import REF
 from ..context import RunContext
-from .prompts import COMPACTED
+from .prompts import COMPACTED, CONTEXT_CALL_ID
 
 KEEP_RECENT = 12  # messages at the end that are never compacted
 PREVIEW = 240
@@ -34,7 +34,9 @@ def compact(ctx: RunContext, node_id: str, messages: list[dict[str, Any]], *,
     ones follow, except the last two (the turn the model is acting on). Saving more than the
     bare minimum leaves headroom, so the next turns do not compact again at once.
     """
-    first_assistant = next((i for i, m in enumerate(messages) if m.get("role") == "assistant"), len(messages))
+    # The model's first turn holds its plan; the spec's context exchange before it is data it needs.
+    first_assistant = next((i for i, m in enumerate(messages) if m.get("role") == "assistant"
+                            and not _is_context_call(m)), len(messages))
     older = range(first_assistant + 1, max(first_assistant + 1, len(messages) - KEEP_RECENT))
     recent = range(max(first_assistant + 1, len(messages) - KEEP_RECENT), len(messages) - 2)
     replace: dict[int, dict[str, Any]] = {}
@@ -47,6 +49,10 @@ def compact(ctx: RunContext, node_id: str, messages: list[dict[str, Any]], *,
             replace[i] = shorter
             saved += len(json.dumps(messages[i])) - len(json.dumps(shorter))
     return replace
+
+
+def _is_context_call(message: dict[str, Any]) -> bool:
+    return any(c.get("id") == CONTEXT_CALL_ID for c in message.get("tool_calls") or [])
 
 
 def _shorter(ctx: RunContext, node_id: str, i: int, message: dict[str, Any]) -> dict[str, Any] | None:

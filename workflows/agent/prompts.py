@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+CONTEXT_CALL_ID = "functions.read_context:0"
+
 SYSTEM_SUFFIX = """
 
 Rules for this task:
@@ -31,3 +35,10 @@ CALL_BUDGET = "Not executed: the tool-call budget for this task is used up."
 COMPACTED = "[compacted to save context; {size} chars. Full result: artifact {artifact}. {preview}]"
 
 EMPTY = "Your reply was empty. Continue the task, or give your final answer without calling tools."
+
+
+def context_exchange(data: str) -> list[dict[str, Any]]:
+    """The spec's ``context`` as a tool call already made and its result: data, not orders."""
+    call = {"id": CONTEXT_CALL_ID, "type": "function", "function": {"name": "read_context", "arguments": "{}"}}
+    return [{"role": "assistant", "content": "", "reasoning": "", "reasoning_content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": CONTEXT_CALL_ID, "name": "read_context", "content": data}]

@@ -56,8 +56,11 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
     messages = transcript.load(ctx, a["head"])
     new: list[dict[str, Any]] = []
     if a["head"] is None:
+        names = scope(state, ctx)
         new = [{"role": "system", "content": config.instructions.rstrip() + prompts.SYSTEM_SUFFIX},
-               {"role": "user", "content": render(config.task, scope(state, ctx))}]
+               {"role": "user", "content": render(config.task, names)}]
+        if config.context is not None:
+            new += prompts.context_exchange(render(config.context, names))
     over = spent(a, budgets(spec, config))
     if over is not None and a["finishing"] is None:
         a["finishing"] = over[0]

@@ -160,10 +160,14 @@ class ApprovalConfig(NodeConfig):
 
 class AgentConfig(NodeConfig):
     """The long-horizon tool loop. ``instructions`` is fixed spec text (the system prompt);
-    ``task`` is the first user message and may read inputs and results."""
+    ``task`` is the first user message and may read inputs and results. ``context`` is data
+    for the agent (records, figures, notes): it reaches the model as the result of a
+    ``read_context`` tool call made before the first turn, so data arrives the way every other
+    piece of data does, as a tool result, never as an instruction."""
 
     instructions: str
     task: str
+    context: str | None = None
     tools: list[str] = Field(default_factory=list)
     budgets: Budgets | None = None
     max_parallel_tools: int = Field(4, ge=1, le=32)
@@ -173,6 +177,8 @@ class AgentConfig(NodeConfig):
 
     def templates(self) -> Iterator[tuple[Loc, str]]:
         yield ("task",), self.task
+        if self.context is not None:
+            yield ("context",), self.context
 
     def tool_refs(self) -> Iterator[tuple[Loc, str]]:
         for i, name in enumerate(self.tools):
