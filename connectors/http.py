@@ -132,7 +132,9 @@ class HttpClient:
     credentials (then the request is repeated once). ``rate_limit_delay`` lets a provider read
     its own limit headers or error body when a 429 carries no ``Retry-After``;
     ``error_detail`` extracts the provider's message; ``is_retryable`` can mark provider errors
-    that arrive with other statuses (Salesforce's REQUEST_LIMIT_EXCEEDED is a 403).
+    that arrive with other statuses (Salesforce's REQUEST_LIMIT_EXCEEDED is a 403); ``pace``
+    reads a successful response's limit headers and returns how long to hold the next request
+    when the window is nearly spent, so we slow down before the provider has to say 429.
     """
 
     def __init__(
@@ -149,6 +151,7 @@ class HttpClient:
         rate_limit_delay: Callable[[httpx.Response], float | None] | None = None,
         error_detail: Callable[[httpx.Response], str] = default_error_detail,
         is_retryable: Callable[[httpx.Response], bool | None] | None = None,
+        pace: Callable[[httpx.Response], float | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         name: str = "http",
         max_response_bytes: int = 50 * 2**20,
@@ -160,6 +163,8 @@ class HttpClient:
         self.rate_limit_delay = rate_limit_delay
         self.error_detail = error_detail
         self.is_retryable = is_retryable
+        self.pace = pace
+        self._not_before = 0.0
         self.sleep = sleep
         self.name = name
         self.max_response_bytes = max_response_bytes
@@ -209,6 +214,7 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
+            self._wait_for_pace()
             request_headers = dict(headers or {})
             if self.auth_headers is not None:
                 request_headers.update(self.auth_headers())
@@ -242,6 +248,10 @@ class HttpClient:
             if logger.isEnabledFor(logging.INFO):
                 self._log(logging.INFO, "%s %s -> %d in %.0f ms (attempt %d)", method, _where(url, self._client),
                           status, (time.monotonic() - started) * 1000, attempt)
+            if self.pace is not None:
+                pause = self.pace(response)
+                if pause:
+                    self._not_before = max(self._not_before, time.monotonic() + pause)
             if 200 <= status < 300:
                 return response
 
@@ -305,6 +315,12 @@ class HttpClient:
                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
         return httpx.Response(streamed.status_code, headers=headers, content=b"".join(chunks), request=request,
                               extensions=streamed.extensions)
+
+    def _wait_for_pace(self) -> None:
+        pause = self._not_before - time.monotonic()
+        if pause > 0:
+            self._log(logging.INFO, "pausing %.2fs: the provider's rate-limit window is nearly spent", pause)
+            self.sleep(pause)
 
     def _may_wait(self, attempt: int, waited: float, delay: float) -> bool:
         return attempt < self.retry.max_attempts and waited + delay <= self.retry.max_total_wait

@@ -40,6 +40,15 @@ def rate_limit_delay(response: httpx.Response) -> float | None:
     return 1.0
 
 
+def pace(response: httpx.Response) -> float | None:
+    """Hold the next request for the rest of the window when HubSpot says one call is left."""
+    remaining = response.headers.get("X-HubSpot-RateLimit-Remaining", "")
+    interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds", "")
+    if remaining.isdigit() and int(remaining) <= 1 and interval.isdigit():
+        return int(interval) / 1000
+    return None
+
+
 def error_detail(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -76,6 +85,7 @@ class HubSpotClient:
             on_unauthorized=self._refresh if self.oauth else None,
             rate_limit_delay=rate_limit_delay,
             error_detail=error_detail,
+            pace=pace,
         )
 
     def close(self) -> None:

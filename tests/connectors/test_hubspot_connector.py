@@ -179,3 +179,15 @@ def test_a_revoked_refresh_token_is_a_permanent_error(hubspot):
         hs.call("hubspot.search_deals", {})
     assert caught.value.retryable is False and "BAD_REFRESH_TOKEN" in str(caught.value)
     assert [r.path for r in hubspot.requests] == ["/oauth/v1/token"]
+
+
+def test_it_slows_down_before_a_429_when_hubspot_says_one_call_is_left(hubspot):
+    deal_id = next(iter(hubspot.objects["deals"]))
+    hubspot.fail_next(Reply(200, hubspot.objects["deals"][deal_id], {
+        "X-HubSpot-RateLimit-Remaining": "1", "X-HubSpot-RateLimit-Interval-Milliseconds": "1000"}),
+        path_contains="/deals/")
+    hs = connect(hubspot)
+    hs.call("hubspot.update_deal", {"deal_id": deal_id, "properties": {"dealstage": "closedwon"}}, idempotency_key="p-1")
+    hs.call("hubspot.search_deals", {"limit": 1})
+    first, second = hubspot.requests
+    assert second.at - first.at >= 1.0
