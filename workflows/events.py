@@ -13,7 +13,9 @@ node.failed       {"type", "error", ("retryable")}               the run will fa
                                                                 else the connector/model error
 model.call        {"step", "reasoning", "content", "tool_calls": [{"id", "name", "arguments"}],
                    "finish_reason", "usage": {"prompt_tokens", "completion_tokens", "cached_tokens"},
-                   "ttft_s", "duration_s", "backend", "tools_offered"}
+                   "ttft_s", "duration_s", "backend", "tools_offered", "transcript"}
+                   Texts are clipped; for agents ``transcript`` is the artifact id of the
+                   segment that holds this turn whole (``workflows.agent.transcript.load``).
 tool.call         {"step", "call_id", "tool", "kind", "arguments", "ok", "result", "error",
                    "duration_s", "idempotency_key", "policy", "approval", "replayed"}
                    ``policy`` is auto|approve|deny (None for reads); ``approval`` is None,

@@ -17,13 +17,24 @@ def params(settings: ModelSettings, **overrides: Any) -> dict[str, Any]:
 
 
 def chat(ctx: RunContext, node_id: str, messages: Sequence[Mapping[str, Any]],
-         tools: Sequence[Mapping[str, Any]] | None, call_params: Mapping[str, Any], *, step: int = 0) -> Any:
-    """One model call; ``session_key`` keeps a run on one replica so its prefix cache stays warm."""
+         tools: Sequence[Mapping[str, Any]] | None, call_params: Mapping[str, Any], *, step: int = 0,
+         emit: bool = True) -> Any:
+    """One model call; ``session_key`` keeps a run on one replica so its prefix cache stays warm.
+
+    With ``emit=False`` the caller emits the ``model.call`` event itself (the agent does, once
+    it knows the transcript segment that holds the full, unclipped turn)."""
     extra = dict(call_params)
     if tools:
         extra.setdefault("tool_choice", "auto")
     completion = ctx.model.chat(list(messages), list(tools) if tools else None,
                                 session_key=f"{ctx.run_id}:{node_id}", **extra)
+    if emit:
+        emit_call(ctx, node_id, completion, tools, step=step)
+    return completion
+
+
+def emit_call(ctx: RunContext, node_id: str, completion: Any, tools: Sequence[Mapping[str, Any]] | None, *,
+              step: int, transcript: str | None = None) -> None:
     usage = getattr(completion, "usage", None)
     ctx.events.emit(events.MODEL_CALL, {
         "step": step,
@@ -39,5 +50,5 @@ def chat(ctx: RunContext, node_id: str, messages: Sequence[Mapping[str, Any]],
         "duration_s": getattr(completion, "duration_s", None),
         "backend": getattr(completion, "backend", None),
         "tools_offered": len(tools or []),
+        "transcript": transcript,
     }, node_id=node_id)
-    return completion

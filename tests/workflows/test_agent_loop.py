@@ -121,6 +121,9 @@ def test_a_cold_worker_rebuilds_the_same_history_from_artifacts(runner, client, 
     transcript.forget()
     assert transcript.load(run.ctx, head) == warm
     assert len(warm) == 2 + 4 * 2 + 1
+    # Each model.call event names the segment holding its turn, unclipped, for replay.
+    call = run.events("model.call")[2]
+    assert transcript.load(run.ctx, call.payload["transcript"])[-1]["reasoning"] == "thinking 2"
 
 
 def test_large_tool_results_are_stored_as_artifacts_and_the_model_gets_a_preview(runner, client, fake_model):

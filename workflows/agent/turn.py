@@ -72,7 +72,8 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
     replace = _maybe_compact(spec, config, ctx, node_id, a, messages, new, tools)
     view = [replace.get(i, m) for i, m in enumerate(messages)] + new
     try:
-        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1)
+        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1,
+                                    emit=False)
     except ContextTooLongError:
         # The server counts exactly and our estimate was low: compact hard and try once more.
         current = [replace.get(i, m) for i, m in enumerate(messages)]
@@ -86,7 +87,8 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
             "compacted_messages": len(harder), "bytes_saved": compaction.saved_bytes(current, harder),
             "reason": "context_too_long"}, node_id=node_id)
         view = [replace.get(i, m) for i, m in enumerate(messages)] + new
-        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1)
+        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1,
+                                    emit=False)
     a["step"] += 1
     usage = completion.usage
     a["tokens"] += usage.prompt_tokens + usage.completion_tokens
@@ -117,6 +119,7 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
         output = _final(config, completion.content, a, new)
     a["head"] = transcript.write(ctx, node_id=node_id, head=a["head"], messages=messages, append=new,
                                  replace=replace, step=a["step"])
+    modelcall.emit_call(ctx, node_id, completion, tools, step=a["step"], transcript=a["head"])
     a["count"] = len(messages) + len(new)
     a["elapsed_s"] += time.monotonic() - started
     update: dict[str, Any] = {"agents": {node_id: dict(a)}}
