@@ -15,6 +15,14 @@ class Cursor(CursorPagination):
     page_size_query_param = "limit"
     ordering = "-id"
 
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError({"limit": [f"a whole number from 1 to {self.max_page_size}"]})
+        return int(raw)
+
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)
@@ -49,6 +57,6 @@ def page_of(serializer_class: type[serializers.Serializer]) -> type[serializers.
 PAGE_PARAMS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
                      description="The opaque cursor from a previous page's `next` or `previous` link."),
-    OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False,
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, OpenApiParameter.QUERY, required=False,
                      description="Items per page, 1 to 200 (default 50)."),
 ]

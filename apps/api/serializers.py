@@ -39,14 +39,16 @@ class SafeDictField(serializers.DictField):
         return value
 
 
-class MeSerializer(serializers.Serializer):
-    organization = serializers.SerializerMethodField()
-    role = serializers.CharField()
-    user = serializers.CharField()
+class OrganizationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
 
-    def get_organization(self, me) -> dict:
-        org = me["organization"]
-        return {"id": org.pk, "name": org.name, "slug": org.slug}
+
+class MeSerializer(serializers.Serializer):
+    organization = OrganizationSerializer()
+    role = serializers.ChoiceField(choices=Role.choices)
+    user = serializers.CharField()
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 WINDOW_SECONDS = 60
+clock = time.time  # replaced in tests that need a fixed instant
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +27,7 @@ _local_lock = threading.Lock()
 
 def hit(key: str, *, now: float | None = None) -> tuple[int, float]:
     """Count one request for ``key``; return (requests in this window, seconds until it ends)."""
-    now = time.time() if now is None else now
+    now = clock() if now is None else now
     window = int(now // WINDOW_SECONDS)
     bucket = f"farside:ratelimit:{key}:{window}"
     remaining = (window + 1) * WINDOW_SECONDS - now

@@ -24,7 +24,8 @@ def start_pending_deliveries() -> int:
 def sweep() -> int:
     from .deliveries import deliveries_sweep
     from .notify import notify_sweep
-    from .schedules import schedules_drain
+    from .schedules import schedules_drain, schedules_fire_due
 
     now = timezone.now()
-    return schedules_drain(now=now) + deliveries_sweep(now=now) + notify_sweep(now=now)
+    return (schedules_fire_due(now=now) + schedules_drain(now=now) + deliveries_sweep(now=now)
+            + notify_sweep(now=now))

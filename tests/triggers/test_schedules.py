@@ -10,7 +10,14 @@ from django_celery_beat.models import PeriodicTask
 
 from apps.runs.models import Run, RunStatus
 from apps.triggers.models import ScheduleTick
-from apps.triggers.schedules import schedule_create, schedule_delete, schedule_fire, schedule_update, schedules_drain
+from apps.triggers.schedules import (
+    schedule_create,
+    schedule_delete,
+    schedule_fire,
+    schedule_update,
+    schedules_drain,
+    schedules_fire_due,
+)
 from tests.apps.conftest import advance_until_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,3 +163,12 @@ def test_a_schedule_in_a_time_zone_fires_at_local_time(acme, trivial, no_workers
     assert schedule_fire(schedule_id=schedule.pk, now=datetime(2026, 3, 1, 23, 59, tzinfo=UTC)) == []
     fired = schedule_fire(schedule_id=schedule.pk, now=datetime(2026, 3, 2, 0, 0, 1, tzinfo=UTC))
     assert [t.tick_at for t in fired] == [datetime(2026, 3, 2, 0, 0, tzinfo=UTC)]
+
+
+def test_the_sweep_fires_a_tick_whose_beat_message_was_lost(acme, trivial, no_workers):
+    schedule = hourly(acme, trivial)
+    assert schedules_fire_due(now=T0 - timedelta(seconds=1)) == 0
+    assert schedules_fire_due(now=T0 + timedelta(seconds=5)) == 1
+    assert schedules_fire_due(now=T0 + timedelta(seconds=10)) == 0, "beat arriving late finds it handled"
+    assert schedule_fire(schedule_id=schedule.pk, now=T0 + timedelta(seconds=12)) == []
+    assert Run.objects.count() == 1
