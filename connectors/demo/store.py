@@ -11,7 +11,9 @@ Filters map a field name to either a value (equality) or a dict of operators:
 ``{"in": [...]}``, ``{"gte": x}``, ``{"gt": x}``, ``{"lte": x}``, ``{"lt": x}``,
 ``{"icontains": "text"}`` (case-insensitive substring), ``{"isnull": bool}``. Several operators
 on one field and several fields all must hold. A Django store maps them one to one onto
-``data__<field>__<op>`` lookups of a JSONField.
+``data__<field>__<op>`` lookups of a JSONField (mind ``isnull``: a JSON ``null`` counts as null,
+where Django's key lookup only tests that the key is missing). ``connectors.demo.conformance``
+checks a store against all of this.
 """
 
 from __future__ import annotations
@@ -67,8 +69,8 @@ class DemoStore(Protocol):
     def update(
         self, entity: str, id: str, changes: Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> WriteResult:
-        """Apply ``changes``; with a key seen before, apply nothing and return the record as that
-        earlier write left it. Raises KeyError for an unknown id."""
+        """Apply ``changes``; with a key seen before, apply nothing and return the record as it is.
+        Raises KeyError for an unknown id."""
         ...
 
     def seen(self, idempotency_key: str) -> bool:
