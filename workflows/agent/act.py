@@ -62,12 +62,15 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
         ctx: RunContext) -> dict[str, Any]:
     a = of(dict(state), node_id)
     started = time.monotonic()
-    plan = _check(spec, node_id, config, a, ctx)
+    messages = transcript.load(ctx, a["head"])
+    turn = messages[-1]  # the assistant turn whose calls are waiting
+    reasoning = events.clip(turn.get("reasoning") or "", 2000)
+    plan = _check(spec, node_id, config, a, turn.get("tool_calls") or [], ctx)
     for p in plan:  # every approval before any call runs
         if p.refusal is None and p.tool is not None and p.tool.kind == "write" \
                 and policy_for(spec, p.tool.name) == "approve" and ctx.ledger.get(p.key) is None:
             p.decision = ask_approval(ctx, node_id=node_id, title=f"Allow {p.tool.name}?", tool=p.tool.name,
-                                      arguments=p.call.arguments, reasoning=a["reasoning"],
+                                      arguments=p.call.arguments, reasoning=reasoning,
                                       required=spec.write_policy.required_approvers, key=p.key)
     reads = [p for p in plan if p.refusal is None and p.tool is not None and p.tool.kind == "read"]
     with ThreadPoolExecutor(max_workers=config.max_parallel_tools) as pool:
@@ -80,7 +83,7 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
                                                    "reason": p.refusal}, node_id=node_id)
             p.content = p.refusal
         elif p.tool is not None and p.tool.kind == "write":
-            _run_write(spec, node_id, p, a, ctx)
+            _run_write(spec, node_id, p, a, reasoning, ctx)
         else:
             _emit_read(node_id, p, a, ctx)
         if p.refusal is None:
@@ -88,23 +91,23 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
         tool_messages.append({"role": "tool", "tool_call_id": p.call.id, "name": p.call.name, "content": p.content})
     a["calls"] += len(plan)
     a["recent"] = (a["recent"] + [signature(p.call) for p in plan if p.refusal is None])[-RECENT:]
-    messages = transcript.load(ctx, a["head"])
     a["head"] = transcript.write(ctx, node_id=node_id, head=a["head"], messages=messages, append=tool_messages,
                                  step=a["step"])
     a["count"] = len(messages) + len(tool_messages)
-    a["pending"] = []
+    a["pending"] = 0
     a["elapsed_s"] += time.monotonic() - started
     return {"agents": {node_id: dict(a)}}
 
 
-def _check(spec: WorkflowSpec, node_id: str, config: AgentConfig, a: AgentState, ctx: RunContext) -> list[Planned]:
+def _check(spec: WorkflowSpec, node_id: str, config: AgentConfig, a: AgentState, calls: list[dict[str, Any]],
+           ctx: RunContext) -> list[Planned]:
     offered = offered_tools(config)
     by_function = {get_tool(name).function_name: get_tool(name) for name in config.tools}
     budget_left = budgets(spec, config).max_tool_calls - a["calls"]
     plan = []
-    for j, pending in enumerate(a["pending"]):
+    for j, wire in enumerate(calls):
         # Models sometimes write the dotted name from a tool's description; both mean the same tool.
-        call = ToolCall.from_raw(pending["id"], function_name(pending["name"]), pending["raw"])
+        call = ToolCall.from_raw(wire["id"], function_name(wire["function"]["name"]), wire["function"]["arguments"])
         tool = by_function.get(call.name)
         key = idempotency_key(ctx.run_id, node_id, f"s{a['step']}.c{j}")
         problem = validate_tool_call(call, offered)
@@ -134,10 +137,11 @@ def _emit_read(node_id: str, p: Planned, a: AgentState, ctx: RunContext) -> None
         "idempotency_key": None, "policy": None, "approval": None, "replayed": False}, node_id=node_id)
 
 
-def _run_write(spec: WorkflowSpec, node_id: str, p: Planned, a: AgentState, ctx: RunContext) -> None:
+def _run_write(spec: WorkflowSpec, node_id: str, p: Planned, a: AgentState, reasoning: str,
+               ctx: RunContext) -> None:
     started = time.monotonic()
     outcome: WriteOutcome = perform_write(ctx, spec, node_id=node_id, tool=p.tool, arguments=p.call.arguments,
-                                          key=p.key, reasoning=a["reasoning"], step=a["step"], call_id=p.call.id,
+                                          key=p.key, reasoning=reasoning, step=a["step"], call_id=p.call.id,
                                           decision=p.decision)  # type: ignore[arg-type]
     p.ok, p.result, p.seconds = outcome.performed, outcome.for_model(), time.monotonic() - started
 

@@ -1,18 +1,12 @@
 """The agent loop's bookkeeping, stored per agent node in ``state["agents"][node_id]``.
 
-Small and bounded: counters, the newest transcript segment id, the calls waiting to run,
-and the signatures of recent calls. The conversation itself lives in the transcript.
+Small and bounded: counters, the newest transcript segment id and the signatures of recent
+calls. The conversation itself, including the calls waiting to run, lives in the transcript.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypedDict
-
-
-class PendingCall(TypedDict):
-    id: str
-    name: str
-    raw: str
 
 
 class AgentState(TypedDict):
@@ -24,8 +18,7 @@ class AgentState(TypedDict):
     cost_usd: float
     elapsed_s: float  # active time: model calls and tool execution, not waiting for people
     last_prompt_tokens: int
-    pending: list[PendingCall]
-    reasoning: str  # of the turn whose calls are pending, shown to approvers
+    pending: int  # tool calls of the newest turn not yet answered (they are in the transcript)
     recent: list[str]  # signatures of the last calls, for repeated-call detection
     finishing: str | None  # the budget that ran out; the next turn offers no tools
     retries: int  # consecutive turns that produced nothing usable
@@ -38,7 +31,7 @@ RECENT = 40
 
 def fresh() -> AgentState:
     return AgentState(head=None, count=0, step=0, calls=0, tokens=0, cost_usd=0.0, elapsed_s=0.0,
-                      last_prompt_tokens=0, pending=[], reasoning="", recent=[], finishing=None, retries=0,
+                      last_prompt_tokens=0, pending=0, recent=[], finishing=None, retries=0,
                       compactions=0, status="running")
 
 

@@ -2,7 +2,7 @@
 
 Checks the budgets (when one is spent, the turn asks for a final answer without tools),
 compacts the context when it nears the window, calls the model, and records what it said:
-tool calls wait in ``pending`` for the tools node; a call cut off by ``length`` is never run
+tool calls wait in the transcript for the tools node; a call cut off by ``length`` is never run
 and the model is told; an answer without calls ends the loop (validated against
 ``output_schema`` when there is one).
 """
@@ -101,8 +101,7 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
     new.append(reply)
     output: Any = None
     if completion.tool_calls and tools is not None:
-        a["pending"] = [{"id": c.id, "name": c.name, "raw": c.raw_arguments} for c in completion.tool_calls]
-        a["reasoning"] = events.clip(completion.reasoning or "", 2000)
+        a["pending"] = len(completion.tool_calls)
         a["retries"] = 0
     elif completion.truncated or completion.finish_reason == "length":
         # A cut-off call is never executed; tell the model and let it try again, a few times.
@@ -110,7 +109,7 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
         output = _retry_or_fail(a, "the model's replies were cut off by max_tokens repeatedly")
     elif not (completion.content or "").strip():
         if a["finishing"] and a["retries"] >= MAX_RETRIES:
-            a["status"], a["pending"] = "done", []
+            a["status"], a["pending"] = "done", 0
             output = f"The agent stopped at its {a['finishing'].replace('_', ' ')} budget without a final answer."
         else:
             new.append({"role": "user", "content": prompts.EMPTY})
@@ -131,14 +130,14 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
 
 
 def _retry_or_fail(a: AgentState, reason: str) -> None:
-    a["pending"] = []
+    a["pending"] = 0
     a["retries"] += 1
     if a["retries"] > MAX_RETRIES:
         raise NodeError(reason)
 
 
 def _final(config: AgentConfig, content: str, a: AgentState, new: list[dict[str, Any]]) -> Any:
-    a["pending"] = []
+    a["pending"] = 0
     if config.output_schema is None:
         a["status"] = "done"
         return content
