@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -52,3 +53,16 @@ def tokens(value) -> str:
         return f"{int(value or 0):,}"
     except (TypeError, ValueError):
         return "–"
+
+
+_STATUS_LABELS = {
+    "queued": _("Queued"), "running": _("Running"), "waiting_approval": _("Waiting for approval"),
+    "succeeded": _("Succeeded"), "failed": _("Failed"), "cancelled": _("Cancelled"), "pending": _("Pending"),
+    "approved": _("Approved"), "rejected": _("Rejected"),
+}
+
+
+@register.filter
+def status_label(value) -> str:
+    """A run's or an approval's status in the reader's language."""
+    return _STATUS_LABELS.get(value, value)
