@@ -178,6 +178,10 @@ class HubSpotClient:
         return _json(self.http.request("PATCH", f"/crm/v3/objects/{object_type}/{object_id}",
                                        json={"properties": dict(properties)}, idempotent=True))
 
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        # A PUT of the default association: repeating it changes nothing.
+        self.http.request("PUT", f"/crm/v4/objects/{from_type}/{from_id}/associations/default/{to_type}/{to_id}")
+
     def associations(self, from_type: str, object_id: str, to_type: str) -> Iterator[dict[str, Any]]:
         after: str | None = None
         while True:

@@ -88,6 +88,11 @@ class HubSpotConnector(Connector):
     def _write(self, verb: str, key: str | None, perform) -> dict[str, Any]:
         return perform_once(self.ledger, f"hubspot.{verb}:{key}" if key else None, perform)
 
+    def _run_associate(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
+        # Idempotent on HubSpot's side (PUT), so no ledger entry is needed.
+        self.client.associate(args["from_type"], args["from_id"], args["to_type"], args["to_id"])
+        return {"id": args["from_id"], "performed": True}
+
     def _run_create_note(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
             note = self.client.create("notes", {"hs_note_body": args["body"],

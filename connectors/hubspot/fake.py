@@ -123,6 +123,7 @@ class FakeHubSpot(FakeServer):
         self.route("POST", r"/crm/v3/objects/(\w+)", self._create)
         self.route("PATCH", r"/crm/v3/objects/(\w+)/(\d+)", self._update)
         self.route("GET", r"/crm/v4/objects/(\w+)/(\d+)/associations/(\w+)", self._associations)
+        self.route("PUT", r"/crm/v4/objects/(\w+)/(\d+)/associations/default/(\w+)/(\d+)", self._associate)
         self.route("POST", r"/oauth/v1/token", self._token)
 
     # -- data ------------------------------------------------------------------------------
@@ -307,6 +308,19 @@ class FakeHubSpot(FakeServer):
         if after + limit < len(links):
             body["paging"] = {"next": {"after": str(after + limit), "link": "..."}}
         return Reply(200, body)
+
+    def _associate(self, rec: Recorded, m) -> Reply:
+        from_type, from_id, to_type, to_id = m.groups()
+        for type_, id_ in ((from_type, from_id), (to_type, to_id)):
+            if id_ not in self.objects.get(type_, {}):
+                return error(404, f"No {type_} with ID {id_} exists", "OBJECT_NOT_FOUND")
+        links = self.associations.setdefault((from_type, from_id, to_type), [])
+        if not any(to == to_id for to, _ in links):
+            links.append((to_id, 3))
+            self.associations.setdefault((to_type, to_id, from_type), []).append((from_id, 4))
+        return Reply(200, {"status": "COMPLETE", "results": [
+            {"from": {"id": from_id}, "to": {"id": to_id},
+             "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 3}}]})
 
     def _token(self, rec: Recorded, m) -> Reply:
         form = {k: v[0] for k, v in parse_qs(rec.body.decode()).items()}

@@ -84,6 +84,18 @@ OPERATIONS = (
         result_schema=PAGE_RESULT,
     ),
     Operation(
+        name="hubspot.associate",
+        description="Link two records with HubSpot's default association, e.g. a contact to a deal. "
+                    "Linking twice is harmless.",
+        kind="write",
+        args_schema={"type": "object", "properties": {
+            "from_type": {"enum": ["deals", "contacts", "companies", "notes", "tasks"]},
+            "from_id": {"type": "string", "pattern": r"^\d+$"},
+            "to_type": {"enum": ["deals", "contacts", "companies"]}, "to_id": {"type": "string", "pattern": r"^\d+$"}},
+            "required": ["from_type", "from_id", "to_type", "to_id"], "additionalProperties": False},
+        result_schema=WRITE_RESULT,
+    ),
+    Operation(
         name="hubspot.create_note",
         description="Create a note (e.g. a meeting summary) associated with contacts, companies or deals.",
         kind="write",

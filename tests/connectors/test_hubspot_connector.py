@@ -191,3 +191,23 @@ def test_it_slows_down_before_a_429_when_hubspot_says_one_call_is_left(hubspot):
     hs.call("hubspot.search_deals", {"limit": 1})
     first, second = hubspot.requests
     assert second.at - first.at >= 1.0
+
+
+def test_a_contact_linked_to_a_deal_twice_is_linked_once_and_listed_from_both_sides(hubspot):
+    hs = connect(hubspot)
+    deal_id, contact_id = next(iter(hubspot.objects["deals"])), next(iter(hubspot.objects["contacts"]))
+    args = {"from_type": "deals", "from_id": deal_id, "to_type": "contacts", "to_id": contact_id}
+    hs.call("hubspot.associate", args, idempotency_key="a-1")
+    hs.call("hubspot.associate", args, idempotency_key="a-2")
+    assert [link["id"] for link in hs.call("hubspot.list_associations", {
+        "from_type": "deals", "id": deal_id, "to_type": "contacts"})["results"]] == [contact_id]
+    assert [link["id"] for link in hs.call("hubspot.list_associations", {
+        "from_type": "contacts", "id": contact_id, "to_type": "deals"})["results"]] == [deal_id]
+
+
+def test_linking_to_a_missing_record_is_a_permanent_error(hubspot):
+    deal_id = next(iter(hubspot.objects["deals"]))
+    with pytest.raises(ConnectorError) as caught:
+        connect(hubspot).call("hubspot.associate", {"from_type": "deals", "from_id": deal_id,
+                                                    "to_type": "contacts", "to_id": "999999"}, idempotency_key="a-3")
+    assert caught.value.status == 404 and caught.value.retryable is False
