@@ -42,6 +42,14 @@ OPERATIONS = (
                   "model": _MODEL, "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 1000},
                   "values": {"type": "object", "minProperties": 1}},
                   "required": ["model", "ids", "values"], "additionalProperties": False}),
+    Operation(name="odoo.schedule_activity", kind="write", result_schema=_WRITE_RESULT,
+              description="Schedule a to-do activity (follow-up task) on a record such as a crm.lead, "
+                          "res.partner or sale.order, with a deadline and optionally an assigned user id.",
+              args_schema={"type": "object", "properties": {
+                  "model": _MODEL, "id": {"type": "integer"}, "summary": {"type": "string", "minLength": 1},
+                  "note": {"type": "string"}, "date_deadline": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                  "user_id": {"type": "integer"}},
+                  "required": ["model", "id", "summary", "date_deadline"], "additionalProperties": False}),
     Operation(name="odoo.post_note", kind="write", result_schema=_WRITE_RESULT,
               description="Log an internal note in the chatter of a record (e.g. a meeting summary on a "
                           "res.partner, sale.order or crm.lead).",
@@ -117,6 +125,17 @@ class OdooConnector(Connector):
             return {"id": args["ids"][0], "ids": args["ids"]}
 
         return self._once("write", idempotency_key, perform)
+
+    def _run_schedule_activity(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
+        def perform() -> dict[str, Any]:
+            kwargs: dict[str, Any] = {"act_type_xmlid": "mail.mail_activity_data_todo", "summary": args["summary"],
+                                      "date_deadline": args["date_deadline"], "note": args.get("note", "")}
+            if "user_id" in args:
+                kwargs["user_id"] = args["user_id"]
+            created = self.client.execute(args["model"], "activity_schedule", [args["id"]], **kwargs)
+            return {"id": created[0] if isinstance(created, list) else created}
+
+        return self._once("schedule_activity", idempotency_key, perform)
 
     def _run_post_note(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:

@@ -5,7 +5,7 @@ JSON-2: ``POST /json/2/<model>/<method>`` with ``Authorization: bearer <key>``; 
 JSON-RPC: ``POST /jsonrpc`` with ``common.login`` and ``object.execute_kw``; errors as HTTP 200
 ``{"jsonrpc", "id", "error": {"code": 200, "message": "Odoo Server Error", "data": {"name", ...}}}``.
 Methods: ``search_read`` (domain with ``|``, ``&``, ``!``; fields, limit, offset, order), ``create``,
-``write``, ``message_post``.
+``write``, ``message_post``, ``activity_schedule``.
 """
 
 from __future__ import annotations
@@ -119,6 +119,17 @@ class FakeOdoo(FakeServer):
             for i in ids or []:
                 table[i].update(kwargs.get("vals", {}))
             return True
+        if method == "activity_schedule":
+            (record_id,) = ids or [0]
+            if record_id not in table:
+                raise OdooError("odoo.exceptions.MissingError", "Record does not exist or has been deleted.")
+            if not kwargs.get("date_deadline"):
+                raise OdooError("odoo.exceptions.ValidationError", "An activity needs a deadline")
+            activity = self._create("mail.activity", {
+                "res_model": model, "res_id": record_id, "activity_type": kwargs.get("act_type_xmlid"),
+                "summary": kwargs.get("summary"), "note": kwargs.get("note"),
+                "date_deadline": kwargs["date_deadline"], "user_id": kwargs.get("user_id", 2)})
+            return [activity]  # a recordset travels as its list of ids
         if method == "message_post":
             (record_id,) = ids or [0]
             if record_id not in table:

@@ -118,3 +118,17 @@ def test_the_api_key_never_travels_in_a_url_and_json2_sends_it_as_bearer(odoo):
     (request,) = odoo.requests
     assert request.headers["Authorization"] == f"bearer {secrets.ODOO_API_KEY}"
     assert request.headers["X-Odoo-Database"] == "acme" and secrets.ODOO_API_KEY not in request.raw_url
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_follow_up_activity_is_scheduled_once_per_key(odoo, protocol):
+    conn = connect(odoo, protocol)
+    partner_id = next(iter(odoo.data["res.partner"]))
+    args = {"model": "res.partner", "id": partner_id, "summary": "Send the revised quote",
+            "date_deadline": "2026-12-04", "user_id": 7}
+    first = conn.call("odoo.schedule_activity", args, idempotency_key="act-1")
+    again = conn.call("odoo.schedule_activity", args, idempotency_key="act-1")
+    assert again == {**first, "performed": False}
+    (activity,) = odoo.data["mail.activity"].values()
+    assert activity["res_id"] == partner_id and activity["activity_type"] == "mail.mail_activity_data_todo"
+    assert activity["user_id"] == 7 and activity["date_deadline"] == "2026-12-04"
