@@ -25,6 +25,9 @@ FINAL_ANSWER = ("The {budget} budget for this task is used up ({used} of {limit}
 TRUNCATED = ("Your last reply was cut off by the output limit while you were writing a tool call, so the "
              "call was not made. Make smaller calls (fewer or shorter arguments) and try again.")
 
+ANSWER_TRUNCATED = ("Your answer was cut off by the output limit. Give your final answer again, shorter, "
+                    "or continue with tools if you are not done.")
+
 OUTPUT_INVALID = "Your final answer must be JSON matching the required schema, but {problem}. Reply again with valid JSON only."
 
 REPEATED = ("Not executed: you already called {tool} with exactly these arguments {count} times and the "

@@ -70,52 +70,13 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
                                                                             used=over[1], limit=over[2])})
     tools = None if a["finishing"] else offered_tools(config)
     replace = _maybe_compact(spec, config, ctx, node_id, a, messages, new, tools)
-    view = [replace.get(i, m) for i, m in enumerate(messages)] + new
-    try:
-        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1,
-                                    emit=False)
-    except ContextTooLongError:
-        # The server counts exactly and our estimate was low: compact hard and try once more.
-        current = [replace.get(i, m) for i, m in enumerate(messages)]
-        harder = compaction.compact(ctx, node_id, current, save_tokens=estimate_tokens(view, tools) // 2)
-        if not harder:
-            raise NodeError("the conversation no longer fits the model's context window, even compacted") from None
-        replace.update(harder)
-        a["compactions"] += 1
-        ctx.events.emit(events.CONTEXT_COMPACTED, {
-            "step": a["step"], "prompt_tokens": estimate_tokens(view, tools), "limit": None,
-            "compacted_messages": len(harder), "bytes_saved": compaction.saved_bytes(current, harder),
-            "reason": "context_too_long"}, node_id=node_id)
-        view = [replace.get(i, m) for i, m in enumerate(messages)] + new
-        completion = modelcall.chat(ctx, node_id, view, tools, modelcall.params(spec.model), step=a["step"] + 1,
-                                    emit=False)
-    a["step"] += 1
-    usage = completion.usage
-    a["tokens"] += usage.prompt_tokens + usage.completion_tokens
-    a["cost_usd"] += (usage.prompt_tokens * spec.model.price_per_million_input
-                      + usage.completion_tokens * spec.model.price_per_million_output) / 1e6
-    a["last_prompt_tokens"] = usage.prompt_tokens
+    completion = _call_model(spec, ctx, node_id, a, messages, new, replace, tools)
+    _account(spec, a, completion)
     reply = completion.to_message()
     if tools is None:
         reply.pop("tool_calls", None)  # offered none, so none run; a call without a result breaks the history
     new.append(reply)
-    output: Any = None
-    if completion.tool_calls and tools is not None:
-        a["pending"] = len(completion.tool_calls)
-        a["retries"] = 0
-    elif completion.truncated or completion.finish_reason == "length":
-        # A cut-off call is never executed; tell the model and let it try again, a few times.
-        new.append({"role": "user", "content": prompts.TRUNCATED})
-        output = _retry_or_fail(a, "the model's replies were cut off by max_tokens repeatedly")
-    elif not (completion.content or "").strip():
-        if a["finishing"] and a["retries"] >= MAX_RETRIES:
-            a["status"], a["pending"] = "done", 0
-            output = f"The agent stopped at its {a['finishing'].replace('_', ' ')} budget without a final answer."
-        else:
-            new.append({"role": "user", "content": prompts.EMPTY})
-            output = _retry_or_fail(a, "the model returned empty replies repeatedly")
-    else:
-        output = _final(config, completion.content, a, new)
+    output = _next(config, a, completion, tools, new)
     a["head"] = transcript.write(ctx, node_id=node_id, head=a["head"], messages=messages, append=new,
                                  replace=replace, step=a["step"])
     modelcall.emit_call(ctx, node_id, completion, tools, step=a["step"], transcript=a["head"])
@@ -127,6 +88,62 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
                   "stopped_by": a["finishing"], "transcript": a["head"]}
         update["results"] = {node_id: keep_small(ctx, result, name=f"{node_id}.answer.json", node_id=node_id)}
     return update
+
+
+def _call_model(spec: WorkflowSpec, ctx: RunContext, node_id: str, a: AgentState, messages: list[dict[str, Any]],
+                new: list[dict[str, Any]], replace: dict[int, dict[str, Any]],
+                tools: list[dict[str, Any]] | None) -> Any:
+    view = [replace.get(i, m) for i, m in enumerate(messages)] + new
+    params = modelcall.params(spec.model)
+    try:
+        return modelcall.chat(ctx, node_id, view, tools, params, step=a["step"] + 1, emit=False)
+    except ContextTooLongError:
+        pass
+    # The server counts exactly and our estimate was low: compact hard and try once more.
+    current = [replace.get(i, m) for i, m in enumerate(messages)]
+    harder = compaction.compact(ctx, node_id, current, save_tokens=estimate_tokens(view, tools) // 2)
+    if not harder:
+        raise NodeError("the conversation no longer fits the model's context window, even compacted")
+    replace.update(harder)
+    a["compactions"] += 1
+    ctx.events.emit(events.CONTEXT_COMPACTED, {
+        "step": a["step"], "prompt_tokens": estimate_tokens(view, tools), "limit": None,
+        "compacted_messages": len(harder), "bytes_saved": compaction.saved_bytes(current, harder),
+        "reason": "context_too_long"}, node_id=node_id)
+    view = [replace.get(i, m) for i, m in enumerate(messages)] + new
+    return modelcall.chat(ctx, node_id, view, tools, params, step=a["step"] + 1, emit=False)
+
+
+def _account(spec: WorkflowSpec, a: AgentState, completion: Any) -> None:
+    a["step"] += 1
+    usage = completion.usage
+    a["tokens"] += usage.prompt_tokens + usage.completion_tokens
+    a["cost_usd"] += (usage.prompt_tokens * spec.model.price_per_million_input
+                      + usage.completion_tokens * spec.model.price_per_million_output) / 1e6
+    a["last_prompt_tokens"] = usage.prompt_tokens
+
+
+def _next(config: AgentConfig, a: AgentState, completion: Any, tools: list[dict[str, Any]] | None,
+          new: list[dict[str, Any]]) -> Any:
+    """Decide what the reply means: calls to run, a retry (with a note to the model), or the answer."""
+    if completion.tool_calls and tools is not None:
+        a["pending"] = len(completion.tool_calls)
+        a["retries"] = 0
+        return None
+    if completion.truncated:
+        # A call cut off by the output limit is never executed; tell the model, let it try again.
+        new.append({"role": "user", "content": prompts.TRUNCATED})
+        return _retry_or_fail(a, "the model's tool calls were cut off by max_tokens repeatedly")
+    if completion.finish_reason == "length":
+        new.append({"role": "user", "content": prompts.ANSWER_TRUNCATED})
+        return _retry_or_fail(a, "the model's answers were cut off by max_tokens repeatedly")
+    if not (completion.content or "").strip():
+        if a["finishing"] and a["retries"] >= MAX_RETRIES:
+            a["status"], a["pending"] = "done", 0
+            return f"The agent stopped at its {a['finishing'].replace('_', ' ')} budget without a final answer."
+        new.append({"role": "user", "content": prompts.EMPTY})
+        return _retry_or_fail(a, "the model returned empty replies repeatedly")
+    return _final(config, completion.content, a, new)
 
 
 def _retry_or_fail(a: AgentState, reason: str) -> None:
