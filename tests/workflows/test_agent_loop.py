@@ -248,3 +248,11 @@ def test_built_in_tools_read_and_search_artifacts_and_tell_the_time_in_the_org_t
     assert read["text"] == text[10:30] and read["next_offset"] == 30
     assert "no artifact 'missing'" in missing["error"]
     assert now["timezone"] == "Asia/Tokyo" and now["now"].endswith("+09:00")
+
+
+def test_an_answer_cut_off_by_the_output_limit_is_asked_again_shorter(runner, client, fake_model):
+    fake_model.script([{"content": "The quarter was", "finish_reason": "length"}, {"content": "Good quarter."}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    assert run.outputs()["answer"] == "Good quarter."
+    assert "cut off by the output limit" in fake_model.requests[-1]["messages"][-1]["content"]
