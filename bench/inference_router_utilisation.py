@@ -1,22 +1,25 @@
 """Router utilisation per replica under the fake server's batching limit.
 
 Three fake vLLM replicas run as separate processes, each decoding at most MAX_SEQS sequences at
-once (more wait in its queue, visible as vllm:num_requests_waiting). RUNS concurrent agent runs
-each make CALLS sequential calls with their run id as session key. Demand equals total capacity,
-so a perfect spread keeps every slot busy; plain consistent hashing leaves some replicas with
-more runs than slots (queueing) while others idle. Configurations, same load, one process:
+once (more wait in its queue, visible as vllm:num_requests_waiting). 12, then 15, concurrent
+agent runs each make CALLS sequential calls with their run id as session key. At 12, demand
+equals total capacity, so a perfect spread keeps every slot busy; plain consistent hashing
+leaves some replicas with more runs than slots (queueing) while others idle. At 15 every
+spread queues somewhere; the question is whether queues are even. Configurations, same load, one process:
   sticky-only      consistent hashing, no metrics (spill-over off)
-  hash+metrics     spill only on scraped metrics (waiting >= 2 or KV >= 92%, cached 1 s)
-  router-default   Router defaults: the above plus bounded loads (load factor 1.25)
-  router-tuned     bounded loads with factor 1.0, spill when waiting >= 1, metrics cached 0.25 s
+  router-default   spill on scraped metrics (waiting >= 1 or KV >= 92%, cached 1 s)
+  metrics-eager    the same with metrics cached 0.25 s
+  bounded-loads    defaults plus bounded loads, factor 1.0 (single-process placement)
   no-affinity      least in-flight, no session key (best spread, but loses prefix-cache affinity)
-Prints per-replica slot occupancy (sequence-seconds / (elapsed * MAX_SEQS)), busy share, peak
-queue, and the share of calls served on the run's home replica.
+Each configuration runs REPEATS times, interleaved; medians are printed: wall time, share of
+calls served on the run's home replica, slot occupancy per replica (sequence-seconds /
+(elapsed * MAX_SEQS)), spread (max - min occupancy; worst over repetitions) and peak queue.
 Usage: .venv/bin/python bench/inference_router_utilisation.py
 """
 from __future__ import annotations
 
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -28,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from inference import ChatClient, Replica, Router  # noqa: E402
 from inference.fake import FakeVLLMRemote  # noqa: E402
 
-REPLICAS, MAX_SEQS, RUNS, CALLS = 3, 4, 12, 6
+REPLICAS, MAX_SEQS, CALLS, REPEATS = 3, 4, 6, 3
 REPLY = {"reasoning": "Weighing the deal data before answering. " * 6, "content": "Pipeline looks healthy. " * 4,
          "chunk_chars": 16, "ttft_s": 0.08, "tpot_s": 0.005}
 
@@ -39,14 +42,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_config(name: str, urls: list[str], remotes: list[FakeVLLMRemote], make_router, sticky: bool) -> None:
+def run_config(urls: list[str], remotes: list[FakeVLLMRemote], make_router, sticky: bool, runs: int) -> dict:
     for remote in remotes:
         remote.reset()
-        remote.script([REPLY] * (RUNS * CALLS + 10))
+        remote.script([REPLY] * (runs * CALLS + 10))
     router: Router = make_router([Replica(u, name=f"replica-{i}") for i, u in enumerate(urls)])
     # Replicas are named, not keyed by their (random) ports, so every run sees the same ring.
-    homes = {f"run-{i}": router.ring_order(f"run-{i}")[0].name for i in range(RUNS)}
-    on_home = 0
+    homes = {f"run-{i}": router.ring_order(f"run-{i}")[0].name for i in range(runs)}
     with ChatClient.from_router(router, "kimi-k2-thinking", sleep=time.sleep) as client:
         def run(key: str) -> int:
             hits = 0
@@ -56,18 +58,15 @@ def run_config(name: str, urls: list[str], remotes: list[FakeVLLMRemote], make_r
             return hits
 
         started = time.perf_counter()
-        with ThreadPoolExecutor(RUNS) as pool:
+        with ThreadPoolExecutor(runs) as pool:
             on_home = sum(pool.map(run, homes))
         wall = time.perf_counter() - started
     router.close()
     stats = [remote.stats() for remote in remotes]
     occupancy = [s["seq_s"] / (s["elapsed_s"] * MAX_SEQS) for s in stats]
-    print(f"{name:15} wall {wall:5.2f} s  home-replica calls {on_home / (RUNS * CALLS):4.0%}  "
-          f"runs per home replica {[list(homes.values()).count(f'replica-{i}') for i in range(len(urls))]}")
-    for i, s in enumerate(stats):
-        print(f"    replica {i}: served {s['served']:3d}  slot occupancy {occupancy[i]:4.0%}  "
-              f"busy {s['busy_s'] / s['elapsed_s']:4.0%}  peak queue {s['max_waiting']}")
-    print(f"    spread (max-min occupancy) {max(occupancy) - min(occupancy):.0%}")
+    return {"wall": wall, "home": on_home / (runs * CALLS), "occupancy": occupancy,
+            "spread": max(occupancy) - min(occupancy), "peak_queue": max(s["max_waiting"] for s in stats),
+            "homes": [list(homes.values()).count(f"replica-{i}") for i in range(len(urls))]}
 
 
 def main() -> None:
@@ -79,13 +78,29 @@ def main() -> None:
             process.stdout.readline()
         urls = [f"http://127.0.0.1:{p}/v1" for p in ports]
         remotes = [FakeVLLMRemote(u) for u in urls]
-        print(f"{REPLICAS} replicas x {MAX_SEQS} sequences; {RUNS} concurrent runs x {CALLS} calls; "
-              f"~{0.08 + 0.005 * 4 * 25:.2f} s per call when not queued")
-        run_config("sticky-only", urls, remotes, lambda r: Router(r, probe=False, load_factor=None), True)
-        run_config("hash+metrics", urls, remotes, lambda r: Router(r, load_factor=None), True)
-        run_config("router-default", urls, remotes, lambda r: Router(r), True)
-        run_config("router-tuned", urls, remotes, lambda r: Router(r, load_factor=1.0, waiting_threshold=1, metrics_ttl=0.25), True)
-        run_config("no-affinity", urls, remotes, lambda r: Router(r, probe=False, load_factor=None), False)
+        configs = {
+            "sticky-only": (lambda r: Router(r, probe=False), True),
+            "router-default": (lambda r: Router(r), True),
+            "metrics-eager": (lambda r: Router(r, metrics_ttl=0.25), True),
+            "bounded-loads": (lambda r: Router(r, load_factor=1.0), True),
+            "no-affinity": (lambda r: Router(r, probe=False), False),
+        }
+        for runs in (12, 15):
+            print(f"\n{REPLICAS} replicas x {MAX_SEQS} sequences; {runs} concurrent runs x {CALLS} calls; "
+                  f"~{0.08 + 0.005 * 4 * 25:.2f} s per call when not queued; {REPEATS} repetitions, medians")
+            results: dict[str, list[dict]] = {name: [] for name in configs}
+            for _ in range(REPEATS):
+                for name, (make, sticky) in configs.items():
+                    results[name].append(run_config(urls, remotes, make, sticky, runs))
+            print(f"runs per home replica: {results['sticky-only'][0]['homes']}")
+            print(f"{'config':15} {'wall s':>7} {'home calls':>10} {'slot occupancy per replica':>28} {'spread':>7} "
+                  f"{'worst spread':>12} {'peak queue':>10}")
+            for name, rows in results.items():
+                occupancy = [statistics.median(r["occupancy"][i] for r in rows) for i in range(REPLICAS)]
+                print(f"{name:15} {statistics.median(r['wall'] for r in rows):7.2f} "
+                      f"{statistics.median(r['home'] for r in rows):10.0%} "
+                      f"{'  '.join(f'{o:4.0%}' for o in occupancy):>28} {statistics.median(r['spread'] for r in rows):7.0%} "
+                      f"{max(r['spread'] for r in rows):12.0%} {max(r['peak_queue'] for r in rows):10d}")
     finally:
         for process in processes:
             process.terminate()

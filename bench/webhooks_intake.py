@@ -107,7 +107,7 @@ def main() -> None:
     actor = org_actor()
     workflow = workflow_create(actor=actor, name="trivial", spec=workflows.templates.load("trivial"))
     endpoint, secret = webhook_endpoint_create(actor=actor, workflow_id=workflow.pk, source="hubspot",
-                                               scheme="hubspot", input_mapping={"name": "/0/propertyValue"})
+                                               scheme="hubspot", input_mapping={"name": "/propertyValue"})
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.webhooks_settings", "PYTHONPATH": str(ROOT)}
     server = start_gunicorn(port, env)

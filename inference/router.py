@@ -4,15 +4,19 @@ A run sticks to one replica (consistent hashing of the session key, weighted by 
 so its growing prompt keeps hitting that replica's prefix cache. It moves to the next replica on
 the ring only when the preferred one is unhealthy (`/health` failed or a connection broke), its
 circuit is open, or its `/metrics` say it is saturated (`vllm:num_requests_waiting` or
-`vllm:kv_cache_usage_perc` past a threshold), or when it already carries more than its share of
-this router's in-flight calls (consistent hashing with bounded loads). A run that moved stays on its new replica (one
+`vllm:kv_cache_usage_perc` past a threshold). A run that moved stays on its new replica (one
 cold prefill, then warm again) instead of bouncing back. Metrics and health are scraped lazily
 and cached.
+
+`load_factor` (off by default) adds consistent hashing with bounded loads, counted in active
+runs: no replica takes more than that multiple of its share. It balances better, but placements
+are remembered per process, so use it only where one process routes a run's every call (the
+hash home is the only placement that every worker process agrees on).
 """
 from __future__ import annotations
 
 import bisect
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 import hashlib
 import itertools
 import math
@@ -112,8 +116,9 @@ class Router:
         self,
         replicas: Sequence[Replica],
         *,
-        waiting_threshold: float = 2,
-        load_factor: float | None = 1.25,
+        waiting_threshold: float = 1,
+        load_factor: float | None = None,
+        session_ttl: float = 900.0,
         kv_threshold: float = 0.92,
         metrics_ttl: float = 1.0,
         health_interval: float = 5.0,
@@ -127,6 +132,7 @@ class Router:
         self.replicas = list(replicas)
         self.waiting_threshold = waiting_threshold
         self.load_factor = load_factor
+        self.session_ttl = session_ttl
         self.kv_threshold = kv_threshold
         self.metrics_ttl = metrics_ttl
         self.health_interval = health_interval
@@ -141,9 +147,11 @@ class Router:
         )
         self._ring_keys = [h for h, _ in self._ring]
         self._round_robin = itertools.count()
-        # Runs that spilled over stay where they moved: their prefix cache is warm there now.
-        self._moved: OrderedDict[str, Replica] = OrderedDict()
-        self.max_moved = 100_000
+        # Where each active run (session key seen within `session_ttl`) currently lives, oldest
+        # first, and how many live on each replica. A run that moved stays where it moved.
+        self._sessions: OrderedDict[str, tuple[Replica, float]] = OrderedDict()
+        self._session_counts: Counter[Replica] = Counter()
+        self.max_sessions = 100_000
 
     @classmethod
     def from_settings(
@@ -167,6 +175,11 @@ class Router:
         ]
         return cls(replicas, **options)  # type: ignore[arg-type]
 
+    @classmethod
+    def from_urls(cls, urls: Sequence[str] | str, **options: object) -> Router:
+        """Equal-weight replicas serving any model: `from_settings` with only URLs."""
+        return cls.from_settings(urls, **options)
+
     def close(self) -> None:
         self._http.close()
 
@@ -187,10 +200,10 @@ class Router:
     def pick(self, session_key: str | None = None, model: str | None = None) -> Replica:
         if session_key is not None:
             order = self.ring_order(session_key)
-            moved = self._moved.get(session_key)
-            if moved is not None:
-                order.remove(moved)
-                order.insert(0, moved)
+            current = self._sessions.get(session_key)
+            if current is not None:
+                order.remove(current[0])
+                order.insert(0, current[0])
         else:
             # No affinity wanted: least in-flight per weight, rotating between equals.
             turn = next(self._round_robin)
@@ -199,13 +212,21 @@ class Router:
                 (self.replicas[(turn + i) % n] for i in range(n)),
                 key=lambda r: r.inflight / r.weight,
             )
-        eligible = [r for r in order if r.serves(model) and self._is_healthy(r) and r.breaker.state != "open"]
+        serving = [r for r in order if r.serves(model)]
+        first = serving[0] if serving else None
+        if (first is not None and self._is_healthy(first) and first.breaker.state != "open"
+                and (session_key is None or first not in self._over_bounded_load(serving, session_key))
+                and not self._saturated(first) and first.breaker.allow()):
+            if session_key is not None:
+                self._place(session_key, first)
+            return first  # the common case: no other replica is probed or scraped
+        eligible = [r for r in serving if self._is_healthy(r) and r.breaker.state != "open"]
         if not eligible:
             raise CircuitOpenError(
                 f"no replica available for model {model!r}: all unhealthy or circuit open",
                 retry_after=min(self._ready_in(r) for r in order),
             )
-        over_cap = self._over_bounded_load(eligible) if session_key is not None else set()
+        over_cap = self._over_bounded_load(eligible, session_key) if session_key is not None else set()
         unsaturated = [r for r in eligible if r not in over_cap and not self._saturated(r)]
         if unsaturated and unsaturated[0] is not order[0] and session_key is not None:
             # Spilling: the run starts cold wherever it goes, so send it where there is most room.
@@ -214,21 +235,32 @@ class Router:
         for replica in candidates:
             if replica.breaker.allow():
                 if session_key is not None:
-                    self._remember(session_key, replica, home=order[0])
+                    self._place(session_key, replica)
                 return replica
         raise CircuitOpenError("every eligible replica is running its half-open trial", retry_after=0.1)
 
     def home_of(self, session_key: str) -> Replica:
         """Where the run's calls go while nothing forces a move."""
-        return self._moved.get(session_key) or self.ring_order(session_key)[0]
+        current = self._sessions.get(session_key)
+        return current[0] if current else self.ring_order(session_key)[0]
 
-    def _remember(self, session_key: str, chosen: Replica, home: Replica) -> None:
+    def _place(self, session_key: str, replica: Replica) -> None:
         with self._lock:
-            if chosen is not home:
-                self._moved[session_key] = chosen
-                self._moved.move_to_end(session_key)
-                while len(self._moved) > self.max_moved:
-                    self._moved.popitem(last=False)
+            previous = self._sessions.pop(session_key, None)
+            if previous is not None:
+                self._session_counts[previous[0]] -= 1
+            self._sessions[session_key] = (replica, self._clock())
+            self._session_counts[replica] += 1
+            self._expire_sessions()
+
+    def _expire_sessions(self) -> None:
+        horizon = self._clock() - self.session_ttl
+        while self._sessions:
+            key, (replica, seen) = next(iter(self._sessions.items()))
+            if seen >= horizon and len(self._sessions) <= self.max_sessions:
+                break
+            del self._sessions[key]
+            self._session_counts[replica] -= 1
 
     @contextmanager
     def lease(self, replica: Replica) -> Iterator[Replica]:
@@ -322,19 +354,24 @@ class Router:
             return self.scrape(replica)
         return replica.load or ReplicaLoad()
 
-    def _over_bounded_load(self, eligible: list[Replica]) -> set[Replica]:
-        """Consistent hashing with bounded loads: a replica already carrying more than
-        `load_factor` times its weighted share of this router's in-flight calls takes no more
-        sticky calls for now. Seen locally and at once, unlike the scraped queue."""
-        if self.load_factor is None or len(eligible) < 2:
+    def _over_bounded_load(self, candidates: list[Replica], session_key: str) -> set[Replica]:
+        """Consistent hashing with bounded loads, counted in active runs: a replica already
+        holding more than `load_factor` times its weighted share of the runs takes no more.
+        Counting runs rather than in-flight calls keeps placements stable between calls."""
+        if self.load_factor is None or len(candidates) < 2:
             return set()
-        total = sum(r.inflight for r in eligible) + 1
-        weights = sum(r.weight for r in eligible)
-        return {r for r in eligible if r.inflight + 1 > math.ceil(self.load_factor * total * r.weight / weights)}
+        with self._lock:
+            self._expire_sessions()
+            current = self._sessions.get(session_key)
+            mine = {r: self._session_counts[r] - (1 if current and current[0] is r else 0) for r in candidates}
+        total = sum(mine.values()) + 1
+        weights = sum(r.weight for r in candidates)
+        return {r for r in candidates if mine[r] + 1 > math.ceil(self.load_factor * total * r.weight / weights)}
 
-    def _busyness(self, replica: Replica) -> float:
+    def _busyness(self, replica: Replica) -> tuple[float, float]:
         load = self._load(replica)
-        return (load.running + load.waiting + replica.inflight - replica.inflight_at_scrape) / replica.weight
+        scraped = load.running + load.waiting + replica.inflight - replica.inflight_at_scrape
+        return self._session_counts[replica] / replica.weight, scraped / replica.weight
 
     def _saturated(self, replica: Replica) -> bool:
         load = self._load(replica)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from inference import ChatClient
-from inference.fake import FakeVLLMServer
+from inference.fake import FakeConfig, FakeVLLMServer
 
 MODEL = "kimi-k2-thinking"
 
@@ -18,8 +18,9 @@ def _shared_server() -> Iterator[FakeVLLMServer]:
 
 @pytest.fixture
 def fake(_shared_server: FakeVLLMServer) -> FakeVLLMServer:
-    """A running fake vLLM with an empty script and request log."""
+    """A running fake vLLM with an empty script and request log, and default latency settings."""
     _shared_server.reset()
+    vars(_shared_server.config).update(vars(FakeConfig()))
     return _shared_server
 
 

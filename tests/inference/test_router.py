@@ -44,7 +44,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def router(replicas: list[FakeVLLMServer], clock: Clock) -> Iterator[Router]:
-    r = Router.from_settings([s.url for s in replicas], clock=clock, metrics_ttl=1.0, health_interval=5.0)
+    # Named replicas make the ring independent of the servers' random ports.
+    r = Router([Replica(s.url, name=f"replica-{i}") for i, s in enumerate(replicas)], clock=clock,
+               metrics_ttl=1.0, health_interval=5.0)
     yield r
     r.close()
 
@@ -56,7 +58,11 @@ def client(router: Router) -> Iterator[ChatClient]:
 
 
 def server_of(replicas: list[FakeVLLMServer], backend: str) -> FakeVLLMServer:
-    return next(s for s in replicas if s.url == backend)
+    return replicas[int(backend.rsplit("-", 1)[1])]
+
+
+def name_of(replicas: list[FakeVLLMServer], server: FakeVLLMServer) -> str:
+    return f"replica-{replicas.index(server)}"
 
 
 def test_a_run_sticks_to_one_replica_across_calls(client: ChatClient) -> None:
@@ -67,7 +73,7 @@ def test_a_run_sticks_to_one_replica_across_calls(client: ChatClient) -> None:
 
 
 def test_weights_give_a_replica_a_larger_share_of_runs(replicas: list[FakeVLLMServer], clock: Clock) -> None:
-    router = Router.from_settings(",".join(s.url for s in replicas), weights=[3, 1, 1], clock=clock)
+    router = Router([Replica(s.url, name=f"replica-{i}", weight=w) for i, (s, w) in enumerate(zip(replicas, (3, 1, 1)))])
 
     shares = Counter(router.ring_order(f"run-{i}")[0].url for i in range(600))
 
@@ -76,8 +82,8 @@ def test_weights_give_a_replica_a_larger_share_of_runs(replicas: list[FakeVLLMSe
 
 
 def test_removing_a_replica_moves_only_its_own_runs(replicas: list[FakeVLLMServer]) -> None:
-    full = Router.from_settings([s.url for s in replicas])
-    reduced = Router.from_settings([s.url for s in replicas[:2]])
+    full = Router([Replica(s.url, name=f"replica-{i}") for i, s in enumerate(replicas)])
+    reduced = Router([Replica(s.url, name=f"replica-{i}") for i, s in enumerate(replicas[:2])])
     keys = [f"run-{i}" for i in range(300)]
 
     moved = [k for k in keys if full.ring_order(k)[0].url != reduced.ring_order(k)[0].url]
@@ -92,13 +98,13 @@ def test_it_spills_over_when_metrics_say_the_home_replica_is_queueing(client: Ch
 
     spilled = client.chat(user(), session_key="run-a").backend
 
-    assert spilled != home.url
+    assert spilled != name_of(replicas, home)
     home.set_metrics()
     clock.now += 2
     # The run stays where its cache is warm now; runs that hash to the old home still go there.
     assert client.chat(user(), session_key="run-a").backend == spilled
     other = next(f"run-{i}" for i in range(100) if router.ring_order(f"run-{i}")[0].url == home.url)
-    assert client.chat(user(), session_key=other).backend == home.url
+    assert client.chat(user(), session_key=other).backend == name_of(replicas, home)
 
 
 def test_it_spills_over_when_the_kv_cache_is_nearly_full(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
@@ -106,14 +112,14 @@ def test_it_spills_over_when_the_kv_cache_is_nearly_full(client: ChatClient, rep
     home.set_metrics(kv_cache_usage=0.97)
     clock.now += 2
 
-    assert client.chat(user(), session_key="run-kv").backend != home.url
+    assert client.chat(user(), session_key="run-kv").backend != name_of(replicas, home)
 
 
 def test_metrics_are_cached_briefly_not_scraped_per_call(client: ChatClient, replicas: list[FakeVLLMServer]) -> None:
     home = server_of(replicas, client.chat(user(), session_key="run-c").backend)
     home.set_metrics(waiting=12)
 
-    assert client.chat(user(), session_key="run-c").backend == home.url  # same instant: cached load
+    assert client.chat(user(), session_key="run-c").backend == name_of(replicas, home)  # same instant: cached load
 
 
 def test_when_every_replica_is_saturated_the_run_goes_to_the_least_loaded(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
@@ -121,7 +127,7 @@ def test_when_every_replica_is_saturated_the_run_goes_to_the_least_loaded(client
         server.set_metrics(waiting=waiting)
     clock.now += 2
 
-    assert client.chat(user(), session_key="run-s").backend == replicas[1].url
+    assert client.chat(user(), session_key="run-s").backend == "replica-1"
 
 
 def test_a_dead_replica_is_avoided_and_readmitted_when_healthy(client: ChatClient, router: Router, replicas: list[FakeVLLMServer], clock: Clock) -> None:
@@ -132,12 +138,12 @@ def test_a_dead_replica_is_avoided_and_readmitted_when_healthy(client: ChatClien
     requests_before = len(home.requests)
     again = client.chat(user(), session_key="run-d")
 
-    assert moved.backend != home.url and again.backend == moved.backend
+    assert moved.backend != name_of(replicas, home) and again.backend == moved.backend
     home.restart()
     assert len(home.requests) == requests_before  # nothing was sent to it while it was dead
     clock.now += 6  # next health probe finds it alive: runs that hash there use it again
     other = next(f"run-{i}" for i in range(100) if router.ring_order(f"run-{i}")[0].url == home.url)
-    assert client.chat(user(), session_key=other).backend == home.url
+    assert client.chat(user(), session_key=other).backend == name_of(replicas, home)
     assert client.chat(user(), session_key="run-d").backend == moved.backend  # the moved run stays put
 
 
@@ -147,11 +153,11 @@ def test_a_replica_failing_health_checks_is_avoided(client: ChatClient, router: 
     clock.now += 6
 
     moved = client.chat(user(), session_key="run-h").backend
-    assert moved != home.url
+    assert moved != name_of(replicas, home)
     home.set_health(True)
     clock.now += 6
     other = next(f"run-{i}" for i in range(100) if router.ring_order(f"run-{i}")[0].url == home.url)
-    assert client.chat(user(), session_key=other).backend == home.url
+    assert client.chat(user(), session_key=other).backend == name_of(replicas, home)
 
 
 def test_with_every_replica_down_the_call_fails_as_circuit_open(client: ChatClient, replicas: list[FakeVLLMServer], clock: Clock) -> None:
@@ -217,22 +223,41 @@ def test_a_run_that_moved_keeps_its_new_replica_until_that_one_fails(client: Cha
     first_move.set_health(False)
     clock.now += 6
     second_move = client.chat(user(), session_key="run-m").backend
-    assert second_move not in (home.url, first_move.url)
+    assert second_move not in (name_of(replicas, home), name_of(replicas, first_move))
 
 
-def test_a_replica_carrying_more_than_its_share_of_calls_takes_no_more_sticky_runs(replicas: list[FakeVLLMServer]) -> None:
-    router = Router.from_settings([s.url for s in replicas], probe=False, load_factor=1.25)
-    key = "run-busy"
-    home = router.ring_order(key)[0]
-    home.inflight = 4  # four calls of other runs already running there, none elsewhere
+def test_no_replica_takes_more_than_its_bounded_share_of_runs_and_placements_stay_put(replicas: list[FakeVLLMServer]) -> None:
+    named = [Replica(s.url, name=f"replica-{i}") for i, s in enumerate(replicas)]  # a fixed ring
+    keys = [f"run-{i}" for i in range(30)]
+    plain = Router(named, probe=False, load_factor=None)
+    assert max(Counter(plain.ring_order(k)[0] for k in keys).values()) == 12  # hashing alone: 12/12/6
+    router = Router(named, probe=False, load_factor=1.0)
 
-    assert router.pick(key) is not home
-    assert router.home_of(key) is not home  # and the run stays where it went
+    placed = {key: router.pick(key) for key in keys}
+
+    assert sorted(Counter(placed.values()).values()) == [10, 10, 10]
+    assert sum(placed[k] is router.ring_order(k)[0] for k in keys) >= 20  # most runs still live at home
+    assert all(router.pick(key) is placed[key] for key in keys)
 
 
-def test_bounded_loads_can_be_switched_off(replicas: list[FakeVLLMServer]) -> None:
-    router = Router.from_settings([s.url for s in replicas], probe=False, load_factor=None)
-    home = router.ring_order("run-busy")[0]
-    home.inflight = 4
+def test_runs_idle_past_the_session_ttl_no_longer_count(replicas: list[FakeVLLMServer], clock: Clock) -> None:
+    router = Router([Replica(s.url, name=f"replica-{i}") for i, s in enumerate(replicas)], probe=False,
+                    load_factor=1.0, session_ttl=60, clock=clock)
+    crowded = router.replicas[0]
+    for other in router.replicas[1:]:  # down for a while: every run lands on the first replica
+        other.healthy, other.health_checked_at = False, clock.now
+    for i in range(20):
+        assert router.pick(f"old-{i}") is crowded
+    key, later = [f"run-{i}" for i in range(100) if router.ring_order(f"run-{i}")[0] is crowded][:2]
+    clock.now += 30  # the others are back, the old runs still count
 
-    assert router.pick("run-busy") is home
+    assert router.pick(key) is not crowded
+    clock.now += 61  # the old runs went quiet
+    assert router.pick(later) is crowded
+
+
+def test_bounded_loads_are_off_by_default(replicas: list[FakeVLLMServer]) -> None:
+    router = Router.from_settings([s.url for s in replicas], probe=False)
+    keys = [f"run-{i}" for i in range(30)]
+
+    assert all(router.pick(key) is router.ring_order(key)[0] for key in keys)
