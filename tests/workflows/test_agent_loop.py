@@ -256,3 +256,18 @@ def test_an_answer_cut_off_by_the_output_limit_is_asked_again_shorter(runner, cl
     run.start()
     assert run.outputs()["answer"] == "Good quarter."
     assert "cut off by the output limit" in fake_model.requests[-1]["messages"][-1]["content"]
+
+
+def test_a_cold_worker_reads_a_bounded_number_of_transcript_segments(runner, client, fake_model):
+    fake_model.script([calc(i) for i in range(40)] + [{"content": "done"}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    head = run.state["agents"]["work"]["head"]
+    warm = transcript.load(run.ctx, head)
+    transcript.forget()
+    reads = []
+    original = run.ctx.artifacts.get
+    run.ctx.artifacts.get = lambda artifact_id: reads.append(artifact_id) or original(artifact_id)
+    assert transcript.load(run.ctx, head) == warm
+    assert len(reads) <= transcript.SNAPSHOT_EVERY
+    assert len(warm) == 2 + 40 * 2 + 1
