@@ -27,6 +27,7 @@ from langgraph.graph import END, START, StateGraph  # noqa: E402
 
 import workflows  # noqa: E402
 from inference.client import ChatClient  # noqa: E402
+from inference.errors import ContextTooLongError  # noqa: E402
 from inference.fake import FakeVLLMServer  # noqa: E402
 from tests.workflows.pg import checkpoint_bytes, scratch_database  # noqa: E402
 from workflows.testing import make_context, run_until_pause  # noqa: E402
@@ -68,7 +69,7 @@ def bare_graph(client: ChatClient, big_text: str, kb: int):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kb", type=int, default=20)
-    parser.add_argument("--steps", default="10,20,40")
+    parser.add_argument("--steps", default="10,20,40,100")
     args = parser.parse_args()
     counts = [int(s) for s in args.steps.split(",")]
     # Varied text: PostgreSQL compresses stored values, and repeated text would hide the growth.
@@ -93,16 +94,23 @@ def main() -> None:
             stored = sum(r.size for r in ctx.artifacts.refs()) - big.size
             server.script(turns(steps))
             config = {"configurable": {"thread_id": f"bare-{steps}"}, "recursion_limit": 10_000}
-            bare.invoke({"messages": [{"role": "user", "content": "Go."}]}, config)
-            rows.append((steps, checkpoint_bytes(saver.conn, f"ours-{steps}"),
-                         checkpoint_bytes(saver.conn, f"bare-{steps}"), stored))
+            try:
+                bare.invoke({"messages": [{"role": "user", "content": "Go."}]}, config)
+                bare_bytes: int | None = checkpoint_bytes(saver.conn, f"bare-{steps}")
+            except ContextTooLongError:  # the whole history in every prompt outgrows the window
+                bare_bytes = None
+            rows.append((steps, checkpoint_bytes(saver.conn, f"ours-{steps}"), bare_bytes, stored))
     print(f"tool result per step: {args.kb} KB")
     print(f"{'steps':>5} {'ours bytes':>12} {'per step':>9} {'bare bytes':>12} {'per step':>9} {'ours artifacts':>15}")
     for steps, ours_b, bare_b, stored in rows:
-        print(f"{steps:>5} {ours_b:>12,} {ours_b / steps:>9,.0f} {bare_b:>12,} {bare_b / steps:>9,.0f} {stored:>15,}")
-    (s0, o0, b0, _), (s1, o1, b1, _) = rows[0], rows[-1]
+        bare_text = f"{bare_b:>12,} {bare_b / steps:>9,.0f}" if bare_b is not None else f"{'context full':>22}"
+        print(f"{steps:>5} {ours_b:>12,} {ours_b / steps:>9,.0f} {bare_text} {stored:>15,}")
+    done = [r for r in rows if r[2] is not None]
+    (s0, o0, b0, _), (s1, o1, b1, _) = done[0], done[-1]
     print(f"marginal bytes per step {s0}->{s1}: ours {(o1 - o0) / (s1 - s0):,.0f}, bare {(b1 - b0) / (s1 - s0):,.0f} "
           f"(ratio bare/ours {(b1 - b0) / max(o1 - o0, 1):.1f})")
+    (s0, o0, _, _), (s1, o1, _, _) = rows[0], rows[-1]
+    print(f"ours over all step counts {s0}->{s1}: {(o1 - o0) / (s1 - s0):,.0f} bytes per step")
 
 
 if __name__ == "__main__":
