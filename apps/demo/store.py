@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from connectors.demo.data import generate
 from connectors.demo.store import _PREFIX, ENTITIES, OPERATORS, Page, WriteResult, decode_cursor, encode_cursor
@@ -15,17 +15,23 @@ from connectors.demo.store import _PREFIX, ENTITIES, OPERATORS, Page, WriteResul
 from .models import DemoRecord, DemoWrite
 
 
-def _lookups(filters: Mapping[str, Any]) -> dict[str, Any]:
-    lookups: dict[str, Any] = {}
-    for name, condition in filters.items():
-        if not isinstance(condition, Mapping):
-            lookups[f"data__{name}"] = condition
+def _conditions(filters: Mapping[str, Any]) -> Q:
+    """The memory store's filter language as JSONField lookups. A missing key and an
+    explicit JSON null both count as null, as they do for ``MemoryDemoStore``."""
+    condition = Q()
+    for name, spec in filters.items():
+        if not isinstance(spec, Mapping):
+            condition &= Q(**{f"data__{name}": spec})
             continue
-        for op, operand in condition.items():
+        for op, operand in spec.items():
             if op not in OPERATORS:
                 raise ValueError(f"unknown filter operator {op!r}")
-            lookups[f"data__{name}__{op}"] = operand
-    return lookups
+            if op == "isnull":
+                null = Q(**{f"data__{name}": None}) | Q(**{f"data__{name}__isnull": True})
+                condition &= null if operand else ~null
+            else:
+                condition &= Q(**{f"data__{name}__{op}": operand})
+    return condition
 
 
 class DjangoDemoStore:
@@ -38,7 +44,7 @@ class DjangoDemoStore:
         return DemoRecord.objects.filter(organization_id=self.organization_id, entity=entity)
 
     def list(self, entity, *, filters=None, order_by="id", limit=100, cursor=None) -> Page:
-        rows = self._records(entity).filter(**_lookups(filters or {}))
+        rows = self._records(entity).filter(_conditions(filters or {}))
         field = order_by.lstrip("-")
         descending = order_by.startswith("-")
         if field == "id":
@@ -51,6 +57,10 @@ class DjangoDemoStore:
         chunk = [r.data for r in rows.order_by(*ordering)[start : start + limit]]
         more = start + limit < total
         return Page(chunk, encode_cursor(start + limit) if more else None, total)
+
+    def seen(self, key: str) -> bool:
+        """Whether a write with this idempotency key was already performed."""
+        return DemoWrite.objects.filter(organization_id=self.organization_id, key=key).exists()
 
     def get(self, entity, id):
         row = self._records(entity).filter(record_id=id).first()

@@ -30,7 +30,7 @@ def _open() -> BaseCheckpointSaver:
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
-        pool = ConnectionPool(postgres_conninfo(), min_size=1, max_size=4, open=True,
+        pool = ConnectionPool(postgres_conninfo(), min_size=1, max_size=10, open=True,
                               kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         # Tables are created by ``migrate`` (see apps.runs.apps), not here, so that
         # several workers starting at once never race to create them.
