@@ -25,6 +25,7 @@ class CeleryProcesses:
         self.workers: list[subprocess.Popen] = []
         self.beat: subprocess.Popen | None = None
         self._n = 0
+        self._names: dict[int, str] = {}
         self._tmp = tempfile.mkdtemp(prefix="farside-beat-")
         LOG_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -40,12 +41,25 @@ class CeleryProcesses:
                             "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
                             "-l", "INFO"], name)
         self.workers.append(proc)
+        self._names[proc.pid] = name
         return proc
 
     def ensure_workers(self, count: int) -> None:
-        self.workers = [w for w in self.workers if w.poll() is None]
+        """Top up to ``count`` live workers. A worker that exited on its own (we did not
+        kill it) is a failure to report, not something to paper over."""
+        for worker in self.workers:
+            if worker.poll() is not None:
+                raise RuntimeError(f"a worker exited by itself with code {worker.returncode}:\n"
+                                   + self._log_tail(worker))
         while len(self.workers) < count:
             self.start_worker()
+
+    def _log_tail(self, proc: subprocess.Popen, lines: int = 30) -> str:
+        name = self._names.get(proc.pid, "")
+        try:
+            return "\n".join((LOG_DIR / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     def start_beat(self) -> None:
         if self.beat is None or self.beat.poll() is not None:

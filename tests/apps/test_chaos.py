@@ -56,7 +56,9 @@ def test_runs_finish_exactly_once_while_workers_are_killed(acme, celery, slow_mo
 
     rng = random.Random(20261129)
     kills = 0
-    while not finished(run_ids) and kills < 8:
+    deadline = time.monotonic() + 180
+    while not finished(run_ids) and kills < 8 and time.monotonic() < deadline:
+        celery.ensure_workers(2)
         victim = busy_worker(celery, run_ids)
         if victim is None:
             time.sleep(0.05)
