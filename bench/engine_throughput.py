@@ -23,7 +23,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pool", default="solo", choices=["solo", "prefork"])
+    parser.add_argument("--pool", default="solo", choices=["solo", "prefork", "threads"])
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker process with --pool threads")
     args = parser.parse_args()
 
     boot("farside_bench_tp", FARSIDE_QUEUE=f"bench-{os.getpid()}", RUN_EXECUTION="celery")
@@ -40,6 +41,9 @@ def main() -> None:
     env = dict(os.environ)
     if args.pool == "solo":
         commands = [["worker", "--pool", "solo", "-n", f"b{i}-{os.getpid()}@%h"] for i in range(args.workers)]
+    elif args.pool == "threads":
+        commands = [["worker", "--pool", "threads", "-c", str(args.threads), "-n", f"b{i}-{os.getpid()}@%h"]
+                    for i in range(args.workers)]
     else:
         commands = [["worker", "--pool", "prefork", "-c", str(args.workers), "-n", f"b-{os.getpid()}@%h"]]
     procs = [subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *cmd, "-Q", env["FARSIDE_QUEUE"],
@@ -74,7 +78,8 @@ def main() -> None:
         for proc in procs:
             proc.wait(timeout=30)
 
-    print(f"runs: {args.runs}, workers: {args.workers} ({args.pool})")
+    threads = f" x {args.threads} threads" if args.pool == "threads" else ""
+    print(f"runs: {args.runs}, worker processes: {args.workers} ({args.pool}{threads})")
     print(f"run_create alone: {args.runs / create_s:.0f} runs/s")
     print(f"completed: {args.runs / total_s:.1f} runs/s (wall clock, create to last succeeded)")
     print(f"completed (first created_at to last finished_at): {args.runs / (last - first).total_seconds():.1f} runs/s")

@@ -1,6 +1,6 @@
 """Client overhead per streamed completion, and SSE parsing throughput.
 
-Runs against the fake vLLM server over loopback. The same scripted completion (about 3 KB of
+Runs against the fake vLLM server in its own process over loopback. The same scripted completion (about 3 KB of
 reasoning and content plus two tool calls, one token per chunk as vLLM streams) is read by:
   bare-bytes : an httpx loop that only reads the bytes;
   bare-json  : an httpx loop that splits lines and json-decodes every event (the least a
@@ -12,7 +12,9 @@ against the baselines. Usage: .venv/bin/python bench/inference_client_overhead.p
 from __future__ import annotations
 
 import json
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 import httpx  # noqa: E402
 
 from inference import ChatClient  # noqa: E402
-from inference.fake import FakeVLLMServer, Reply, wire  # noqa: E402
+from inference.fake import FakeVLLMRemote, Reply, wire  # noqa: E402
 from inference.stream import SSEDecoder, StreamAccumulator  # noqa: E402
 
 REPLY = {
@@ -36,10 +38,25 @@ MESSAGES = [{"role": "system", "content": "You are Farside's analyst."}, {"role"
 
 
 def main(n: int) -> None:
-    with FakeVLLMServer() as server, httpx.Client() as http, ChatClient(server.url, "kimi-k2-thinking") as client:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "inference.fake", "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    process.stdout.readline()
+    try:
+        run(n, f"http://127.0.0.1:{port}/v1")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    parse_throughput()
+
+
+def run(n: int, url: str) -> None:
+    server = FakeVLLMRemote(url)
+    with httpx.Client() as http, ChatClient(url, "kimi-k2-thinking") as client:
         body = client.build_body(MESSAGES, None, {})
         payload = json.dumps(body).encode()
-        url = server.url + "/chat/completions"
+        url = url + "/chat/completions"
         headers = {"Content-Type": "application/json"}
 
         def bare_bytes() -> int:
@@ -80,7 +97,6 @@ def main(n: int) -> None:
     print(f"  ratio ChatClient / bare-json  = {medians['ChatClient'] / medians['bare-json']:.3f}x  (target <= 1.1x)")
     print(f"  ratio ChatClient / bare-bytes = {medians['ChatClient'] / medians['bare-bytes']:.3f}x")
     print(f"  client overhead over bare-json: {(medians['ChatClient'] - medians['bare-json']) * 1e6 / chunks:.1f} us per chunk")
-    parse_throughput()
 
 
 def parse_throughput() -> None:

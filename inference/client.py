@@ -243,7 +243,9 @@ class ChatClient:
         decoder = SSEDecoder()
         accumulator = StreamAccumulator(on_delta)
         accumulator.started = sent_at  # time to first token counts from the request, not the headers
-        for chunk in response.iter_bytes():
+        # Undecoded reads skip httpx's decoder chain; vLLM never compresses its event stream.
+        chunks = response.iter_raw() if "content-encoding" not in response.headers else response.iter_bytes()
+        for chunk in chunks:
             for data in decoder.feed(chunk):
                 _feed(accumulator, data)
             if time.monotonic() > deadline_at:

@@ -27,6 +27,10 @@ class SSEDecoder:
         self._data: list[bytes] = []
 
     def feed(self, chunk: bytes) -> list[str]:
+        # vLLM writes each event as its own chunk: `data: {...}\n\n`. Take that shape directly.
+        if (not self._buffer and chunk.startswith(b"data: ") and chunk.find(b"\n") == len(chunk) - 2
+                and chunk.endswith(b"\n\n") and not self._data and b"\r" not in chunk):
+            return [chunk[6:-2].decode("utf-8")]
         buffer = self._buffer + chunk if self._buffer else chunk
         if b"\r" in buffer or self._data:
             cut = buffer.rfind(b"\n")
@@ -90,7 +94,7 @@ class StreamAccumulator:
         self.chunks = 0
 
     def feed_event(self, data: str) -> None:
-        if data == "[DONE]" or data.strip() == "[DONE]":
+        if data == "[DONE]" or (len(data) < 16 and data.strip() == "[DONE]"):
             self.done = True
             return
         chunk = json.loads(data)
@@ -105,15 +109,18 @@ class StreamAccumulator:
 
     def feed_chunk(self, chunk: dict[str, Any]) -> None:
         self.chunks += 1
-        self.id = self.id or chunk.get("id")
-        self.model = self.model or chunk.get("model")
-        if chunk.get("usage"):
-            self.usage = chunk["usage"]
+        if self.id is None:
+            self.id = chunk.get("id")
+            self.model = chunk.get("model")
+        usage = chunk.get("usage")
+        if usage:
+            self.usage = usage
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") or {}
-            self._feed_delta(delta)
+            delta = choice.get("delta")
+            if delta:
+                self._feed_delta(delta)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
 
@@ -127,8 +134,13 @@ class StreamAccumulator:
         content = delta.get("content")
         if content:
             self._text("content", content, self.content)
-        for tool_delta in delta.get("tool_calls") or ():
-            self._mark_first_token()
+        tool_deltas = delta.get("tool_calls")
+        if tool_deltas:
+            self._feed_tool_deltas(tool_deltas)
+
+    def _feed_tool_deltas(self, tool_deltas: list[dict[str, Any]]) -> None:
+        self._mark_first_token()
+        for tool_delta in tool_deltas:
             index = int(tool_delta.get("index", len(self.calls)))
             call = self.calls.setdefault(index, _PartialCall())
             if tool_delta.get("id") and not call.id:
