@@ -29,11 +29,17 @@ def store(ctx: RunContext, *, name: str, content: bytes, media_type: str, node_i
     return {REF: ctx.artifacts.put(name=name, content=content, media_type=media_type, node_id=node_id).as_dict()}
 
 
-def keep_small(ctx: RunContext, value: Any, *, name: str, node_id: str, limit: int = INLINE_LIMIT) -> Any:
-    """Return ``value`` itself if its JSON is under ``limit`` bytes, else a reference to it."""
+def keep_small(ctx: RunContext, value: Any, *, name: str, node_id: str | None, limit: int = INLINE_LIMIT) -> Any:
+    """Return ``value`` itself if its JSON is under ``limit`` bytes, else a reference to it.
+
+    Text is stored as ``text/plain`` (so agents can read and search it), anything else as JSON.
+    """
     data = dumps(value)
     if len(data) <= limit:
         return value
+    if isinstance(value, str):
+        return store(ctx, name=name.removesuffix(".json") + ".txt", content=value.encode(), media_type="text/plain",
+                     node_id=node_id)
     return store(ctx, name=name, content=data, media_type="application/json", node_id=node_id)
 
 

@@ -9,7 +9,8 @@ Each spec node becomes one LangGraph node named by its id, except:
 - both add ``<id>__done``, a no-op that runs once when they finish: the spec's edges leave
   from there, so a ``join: all`` node waits for the finish, not for the first turn.
 
-The caller compiles the graph with its checkpointer and passes a :class:`RunContext`
+A first node, ``_intake``, moves big inputs into artifacts. The caller compiles the graph
+with its checkpointer and passes a :class:`RunContext`
 as ``context``; nodes never hold clients of their own.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 
+from .artifacts import keep_small
 from .context import RunContext
 from .nodes import approval, branch, compute, fetch, llm, transform
 from .nodes import map as map_node
@@ -68,8 +70,25 @@ def build_graph(spec: WorkflowSpec) -> StateGraph:
         if node.join == "all":
             # LangGraph's waiting edge: the target runs once every source has run since it last did.
             graph.add_edge([exit_name(spec, e.source) for e in spec.incoming(node.id)], node.id)
-    graph.add_edge(START, spec.entry)
+    graph.add_node(INTAKE, _intake)
+    graph.add_edge(START, INTAKE)
+    graph.add_edge(INTAKE, spec.entry)
     return graph
+
+
+INTAKE = "_intake"  # spec node ids start with a letter, so this cannot collide
+
+
+def _intake(state: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Move big inputs (an hours-long transcript) into artifacts before anything else runs.
+
+    Templates read them as before (references load on access); the checkpoints after this
+    one hold the reference instead of the text.
+    """
+    inputs = state.get("inputs") or {}
+    moved = {name: keep_small(runtime.context, value, name=f"input.{name}.json", node_id=None)
+             for name, value in inputs.items()}
+    return {"inputs": moved} if moved != inputs else {}
 
 
 def _finished(state: dict[str, Any]) -> dict[str, Any]:

@@ -41,11 +41,13 @@ class WorkflowState(TypedDict, total=False):
     """Per map node: ``{"cursor": next index to send, "done": {index: result}}``."""
 
 
-class MapItemState(TypedDict):
-    """What one map item task receives through ``Send``."""
+class MapItemState(TypedDict, total=False):
+    """What one map item task receives through ``Send``: ``item``, or ``items`` (a reference
+    to the stored list) and ``index``; and the inputs and results its body reads."""
 
     map_id: str
     index: int
     item: Any
+    items: dict[str, Any]
     inputs: dict[str, Any]
     results: dict[str, Any]

@@ -178,3 +178,27 @@ def test_a_loop_with_a_branch_runs_until_its_exit_condition(runner):
         [{"from": "start", "to": "step"}, {"from": "step", "to": "check"}]))
     run.start()
     assert run.state["results"]["end"] == "4"
+
+
+def test_map_items_do_not_carry_inputs_their_body_does_not_read_into_checkpoints(runner):
+    import random
+    import sqlite3
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    rng = random.Random(1)
+    big = "".join(rng.choice("abcdefghij ") for _ in range(200_000))
+    run = runner(spec([{"id": "each", "type": "map", "config": {
+        "over": "inputs.names", "max_parallel": 5,
+        "node": {"type": "transform", "config": {"template": "{{ item }} in {{ inputs.city }}"}}}}],
+        inputs={"type": "object", "properties": {"names": {"type": "array"}, "city": {"type": "string"},
+                                                 "transcript": {"type": "string"}}}),
+        checkpointer=SqliteSaver(conn))
+    run.start({"names": [f"n{i}" for i in range(10)], "city": "Oslo", "transcript": big})
+    assert run.state["results"]["each"][3] == "n3 in Oslo"
+    stored = conn.execute("SELECT sum(length(checkpoint)) + (SELECT sum(length(value)) FROM writes) "
+                          "FROM checkpoints").fetchone()[0]
+    # LangGraph keeps the run's input three times (input write, first two checkpoints); after the
+    # intake step it is an artifact reference, so neither later steps nor map items copy it.
+    assert stored < 4 * len(big)

@@ -4,7 +4,8 @@ The dispatcher node (the map's own id) evaluates ``over`` once, then after each 
 collects results. Its router sends the next batch of items to ``<id>__item`` with
 ``Send``; each item task records its result under ``maps[<id>].done[<index>]``, so a batch
 interrupted by a lost worker re-runs only items not yet recorded. When all are done the
-map's result is the list of item results in order.
+map's result is the list of item results in order. Payloads carry only the inputs and results
+the body reads, and a big item list by reference, because LangGraph checkpoints them.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 from langgraph.types import Send
 
 from .. import events
-from ..artifacts import keep_small, materialize
+from ..artifacts import is_ref, keep_small, load, materialize
 from ..context import RunContext
 from ..errors import NodeError
-from ..expressions import evaluate
+from ..expressions import evaluate, references
 from ..spec.configs import MapConfig
 from ..spec.model import WorkflowSpec
 from . import compute, fetch, llm, transform
@@ -58,16 +59,35 @@ def pending_sends(spec: WorkflowSpec, node_id: str, config: MapConfig, state: Ma
     done = mine.get("done") or {}
     if node_id in (state.get("results") or {}) and len(done) >= mine.get("total", 0):
         return None
-    items = materialize(mine["items"], ctx)
     todo = [i for i in range(mine["total"]) if str(i) not in done][: config.max_parallel]
-    return [Send(item_node_name(node_id), {"map_id": node_id, "index": i, "item": items[i],
-                                           "inputs": state.get("inputs") or {},
-                                           "results": state.get("results") or {}}) for i in todo]
+    # Send payloads are checkpointed: pass what the body reads, and big item lists by reference.
+    inputs, results = _needed(config, state)
+    stored = mine["items"]
+    return [Send(item_node_name(node_id), {"map_id": node_id, "index": i, "inputs": inputs, "results": results,
+                                           **({"items": stored} if is_ref(stored) else {"item": stored[i]})})
+            for i in todo]
+
+
+def _needed(config: MapConfig, state: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The inputs and results the body's templates read (all of one, if read as a whole)."""
+    refs = {r for _, source in config.body.templates() for r in references(source)}
+    refs |= {r for _, source in config.body.expressions() for r in references(source, expression=True)}
+    picked = []
+    for root in ("inputs", "results"):
+        everything = state.get(root) or {}
+        if (root,) in refs:
+            picked.append(dict(everything))
+        else:
+            wanted = {r[1] for r in refs if r[0] == root and len(r) > 1}
+            picked.append({k: v for k, v in everything.items() if k in wanted})
+    return picked[0], picked[1]
 
 
 def run_item(spec: WorkflowSpec, node_id: str, config: MapConfig, payload: Mapping[str, Any],
              ctx: RunContext) -> dict[str, Any]:
     body = config.body
     run = BODIES[config.node.type]
-    update = run(spec, node_id, body, payload, ctx, {"item": payload["item"], "index": payload["index"]})
+    index = payload["index"]
+    item = payload["item"] if "item" in payload else load(ctx, payload["items"])[index]
+    update = run(spec, node_id, body, payload, ctx, {"item": item, "index": index})
     return {"maps": {node_id: {"done": {str(payload["index"]): update["results"][node_id]}}}}
