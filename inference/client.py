@@ -252,6 +252,7 @@ class ChatClient:
                 raise DeadlineExceededError("deadline passed while streaming")
         for data in decoder.close():
             _feed(accumulator, data)
+        accumulator.flush()
         if not accumulator.done and accumulator.finish_reason is None:
             raise StreamInterruptedError(f"stream ended after {accumulator.chunks} chunks without a finish_reason")
         completion = accumulator.completion()

@@ -6,6 +6,7 @@ Both are pure and incremental so that any split of the same byte stream yields t
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,60 @@ from inference.types import Completion, ToolCall, Usage
 DeltaCallback = Callable[[str, str], None]
 """`on_delta(kind, text)` with kind `"reasoning"` or `"content"`; `"reset", ""` when a retry
 starts over after text was already delivered."""
+
+
+_OPENING_RE = re.compile(r"<\|tool_calls?_section_begin\|>|<\|tool_call_begin\|>")
+_STRAY_RE = re.compile(r"<\|tool_calls?_section_end\|>|<\|tool_call_(?:end|argument_begin)\|>")
+_SECTION_END_RE = re.compile(r"<\|tool_calls?_section_end\|>")
+_MARKERS = ("<|tool_calls_section_begin|>", "<|tool_call_section_begin|>", "<|tool_call_begin|>",
+            "<|tool_calls_section_end|>", "<|tool_call_section_end|>", "<|tool_call_end|>", "<|tool_call_argument_begin|>")
+
+
+class MarkupFilter:
+    """Hides leaked Kimi tool-call markup from text streamed to listeners (the dashboard), so
+    they see what `kimi.parse_tool_calls` will leave in the completion. Text that might be the
+    start of a marker is held back until the next piece tells."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+        self._inside = False
+
+    def feed(self, text: str) -> str:
+        if not self._pending and not self._inside and "<" not in text:
+            return text
+        buffer, out = self._pending + text, []
+        self._pending = ""
+        while buffer:
+            if self._inside:
+                end = _SECTION_END_RE.search(buffer)
+                if end is None:
+                    self._pending = buffer[-30:]  # a section end may be split across pieces
+                    break
+                buffer, self._inside = buffer[end.end():], False
+                continue
+            start = buffer.find("<|")
+            if start < 0:
+                keep = 1 if buffer.endswith("<") else 0
+                out.append(buffer[: len(buffer) - keep])
+                self._pending = buffer[len(buffer) - keep:]
+                break
+            out.append(buffer[:start])
+            buffer = buffer[start:]
+            if _OPENING_RE.match(buffer):
+                self._inside = True
+            elif stray := _STRAY_RE.match(buffer):
+                buffer = buffer[stray.end():]
+            elif any(marker.startswith(buffer) for marker in _MARKERS):
+                self._pending = buffer  # not enough text yet to tell
+                break
+            else:
+                out.append(buffer[:2])
+                buffer = buffer[2:]
+        return "".join(out)
+
+    def flush(self) -> str:
+        rest, self._pending = ("" if self._inside else self._pending), ""
+        return rest
 
 
 class SSEDecoder:
@@ -80,6 +135,7 @@ class StreamAccumulator:
 
     def __init__(self, on_delta: DeltaCallback | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._on_delta = on_delta
+        self._filters = {"reasoning": MarkupFilter(), "content": MarkupFilter()} if on_delta else {}
         self._clock = clock
         self.started = clock()
         self.first_token_at: float | None = None
@@ -156,7 +212,16 @@ class StreamAccumulator:
             self.first_token_at = self._clock()
         parts.append(text)
         if self._on_delta is not None:
-            self._on_delta(kind, text)
+            visible = self._filters[kind].feed(text)
+            if visible:
+                self._on_delta(kind, visible)
+
+    def flush(self) -> None:
+        """Deliver text held back because it might have begun a marker (call at stream end)."""
+        for kind, markup_filter in self._filters.items():
+            rest = markup_filter.flush()
+            if rest and self._on_delta is not None:
+                self._on_delta(kind, rest)
 
     def _mark_first_token(self) -> None:
         if self.first_token_at is None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inference.kimi import parse_tool_calls, split_reasoning
 
@@ -94,3 +96,35 @@ def test_stray_markers_are_removed_from_text() -> None:
 ])
 def test_split_reasoning_golden_cases(text: str, expected: tuple[str, str]) -> None:
     assert split_reasoning(text) == expected
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13, 1000])
+def test_the_streaming_filter_shows_exactly_the_text_the_parser_keeps(size: int) -> None:
+    from inference.stream import MarkupFilter
+
+    text = "Look <b>here</b>: " + B + call("functions.a:0", '{"x": "<|"}') + E + " then more <|im_end"
+    markup_filter = MarkupFilter()
+    shown = "".join(markup_filter.feed(text[i:i + size]) for i in range(0, len(text), size)) + markup_filter.flush()
+
+    assert shown == parse_tool_calls(text)[0]
+
+
+MARKUP_PIECES = [B, E, CB, AB, CE, "<|tool_call_section_begin|>", "functions.a:0", '{"x": 1}', "hello ", "<|", "<",
+                 "|", "tool", " world", "<|im_end|>"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(st.sampled_from(MARKUP_PIECES), max_size=14), sizes=st.lists(st.integers(1, 9), min_size=1, max_size=10))
+def test_the_streaming_filter_agrees_with_the_parser_for_any_markup_and_any_split(pieces: list[str], sizes: list[int]) -> None:
+    from inference.stream import MarkupFilter
+
+    text, markup_filter, shown, position = "".join(pieces), MarkupFilter(), [], 0
+    for turn in range(len(text)):
+        if position >= len(text):
+            break
+        size = sizes[turn % len(sizes)]
+        shown.append(markup_filter.feed(text[position:position + size]))
+        position += size
+    shown.append(markup_filter.flush())
+
+    assert "".join(shown) == parse_tool_calls(text)[0]

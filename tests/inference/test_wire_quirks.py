@@ -352,3 +352,15 @@ def test_client_errors_do_not_trip_the_breaker(fake: FakeVLLMServer) -> None:
         with pytest.raises(BadRequestError):
             client.chat(user())
         assert client.chat(user()).content == "fine"
+
+
+def test_listeners_never_see_leaked_markup_while_it_streams(fake: FakeVLLMServer, client: ChatClient) -> None:
+    fake.push({"reasoning": "Thinking <| not a marker.", "content": "Checking the deal. ", "leak_tool_calls": "content",
+               "chunk_chars": 3, "finish_reason": "stop", "tool_calls": [{"name": "get_deal", "arguments": {"id": 5}}]})
+    streamed: dict[str, str] = {"reasoning": "", "content": ""}
+
+    completion = client.chat(user(), DEAL, on_delta=lambda kind, text: streamed.__setitem__(kind, streamed[kind] + text))
+
+    assert streamed["content"].strip() == completion.content == "Checking the deal."
+    assert streamed["reasoning"] == completion.reasoning == "Thinking <| not a marker."
+    assert completion.tool_calls[0].arguments == {"id": 5}
