@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -17,13 +17,16 @@ from apps.runs.selectors import run_list
 
 
 def workflow_list_with_last_run(*, actor: Actor) -> QuerySet:
-    """Workflows with the status and time of their latest run, in one query."""
+    """Workflows with the status and time of their latest run, in one query.
+
+    PostgreSQL answers each latest-run subquery from the single-column ``created_at`` index
+    (walking back until the workflow's newest run) rather than from (workflow, -created_at):
+    18-50 ms for 50 workflows and 10k runs, 0.5 ms once that index is gone (bench/dashboard_pages.py)."""
     latest = Run.objects.filter(workflow=OuterRef("pk")).order_by("-created_at")
-    return (workflow_list(actor=actor)
+    return (workflow_list(actor=actor).defer("current_version__spec")
             .annotate(last_run_id=Subquery(latest.values("pk")[:1]),
                       last_run_status=Subquery(latest.values("status")[:1]),
-                      last_run_at=Subquery(latest.values("created_at")[:1]),
-                      run_count=Count("runs"))
+                      last_run_at=Subquery(latest.values("created_at")[:1]))
             .order_by("name"))
 
 
@@ -87,6 +90,3 @@ def most_expensive_runs(*, actor: Actor, limit: int = 10) -> list[Run]:
     return list(run_list(actor=actor).annotate(tokens=F("prompt_tokens") + F("completion_tokens"))
                 .filter(tokens__gt=0).defer("inputs", "outputs", "resume_value").order_by("-tokens")[:limit])
 
-
-def last_event_seq(*, run: Run) -> int:
-    return RunEvent.objects.filter(run=run).aggregate(m=Max("seq"))["m"] or 0

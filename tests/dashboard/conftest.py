@@ -22,7 +22,7 @@ from tests.apps.processes import CeleryProcesses, purge_queue
 
 
 @pytest.fixture(scope="session")
-def celery(django_db_setup, django_db_blocker, fake_model_server):
+def celery(django_db_setup, django_db_blocker, fake_model_server):  # noqa: F811
     """Real worker processes, as in tests/apps, allowed to reach the local SMTP server the
     browser test starts (connectors refuse loopback addresses unless told otherwise)."""
     db = settings.DATABASES["default"]
