@@ -6,6 +6,7 @@ import sys
 import time
 
 import httpx
+import pytest
 import jsonschema
 
 from inference import ChatClient, validate_tool_call
@@ -150,3 +151,33 @@ def test_it_streams_many_requests_at_once(fake: FakeVLLMServer) -> None:
     stats = fake.stats()
     assert stats["served"] == 32
     assert stats["max_waiting"] > 0  # 16 callers, 8 sequences: the batching limit queued some
+
+
+def test_by_default_it_calls_the_tool_that_tool_choice_names(fake: FakeVLLMServer, client: ChatClient) -> None:
+    completion = client.chat(user(), [tool("get_deal"), tool("get_company")],
+                             tool_choice={"type": "function", "function": {"name": "get_company"}})
+
+    assert [c.name for c in completion.tool_calls] == ["get_company"]
+
+
+def test_by_default_it_answers_without_tools_when_tool_choice_is_none(fake: FakeVLLMServer, client: ChatClient) -> None:
+    completion = client.chat(user(), [tool("get_deal")], tool_choice="none")
+
+    assert completion.tool_calls == [] and completion.content
+
+
+def test_a_strict_fake_refuses_an_unknown_model_like_vllm(fake: FakeVLLMServer) -> None:
+    from inference import BadRequestError
+
+    fake.config.strict_model = True
+    with ChatClient(fake.url, "gpt-4o") as wrong:
+        with pytest.raises(BadRequestError) as caught:
+            wrong.chat(user())
+
+    assert caught.value.status == 404 and "does not exist" in caught.value.message
+
+
+def test_the_client_reports_server_health(fake: FakeVLLMServer, client: ChatClient) -> None:
+    assert client.health()
+    fake.set_health(False)
+    assert not client.health()
