@@ -14,6 +14,7 @@ from apps.triggers.models import (
     Schedule,
     WebhookDelivery,
     WebhookEndpoint,
+    WebhookEvent,
     WebhookScheme,
     WebhookSource,
 )
@@ -109,14 +110,23 @@ class SecretRotateSerializer(serializers.Serializer):
                                              help_text="Keep accepting the old secret until the next rotation.")
 
 
+class WebhookEventSerializer(serializers.ModelSerializer):
+    run = serializers.UUIDField(source="run_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = WebhookEvent
+        fields = ["event_id", "run", "error_code", "error"]
+
+
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     outcome = serializers.ChoiceField(choices=DeliveryOutcome.choices)
-    run = serializers.UUIDField(source="run_id", allow_null=True, read_only=True)
+    events = WebhookEventSerializer(many=True, read_only=True,
+                                    help_text="Events this delivery added (none when rejected or a duplicate).")
 
     class Meta:
         model = WebhookDelivery
         fields = ["id", "received_at", "remote_addr", "headers", "body_size", "verified", "outcome", "status_code",
-                  "error_code", "error", "event_id", "run"]
+                  "error_code", "error", "events"]
 
 
 class NotifyHookSerializer(serializers.ModelSerializer):

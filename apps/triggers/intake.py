@@ -7,19 +7,20 @@ answered after it commits, and the run is started from the committed row by a wo
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 
 from apps.automations.crypto import decrypt_secrets
 from apps.common.errors import InvalidInput
 
-from .deliveries import enqueue_delivery
+from .events import nudge_workers
 from .mapping import map_inputs
-from .models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookScheme
+from .models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookScheme
 from .schemes import VERIFIERS, EndpointKeys, InboundRequest, Rejected
 from .schemes.base import body_digest
 from .schemes.salesforce import ACK
@@ -40,8 +41,6 @@ class IntakeResult:
 
 
 def _json(status: int, payload: dict, **kw) -> IntakeResult:
-    import json
-
     return IntakeResult(status=status, body=json.dumps(payload).encode(), **kw)
 
 
@@ -66,15 +65,19 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime, too_
                        keep_body=False)
     try:
         verified = VERIFIERS[endpoint.scheme](request, endpoint_keys(endpoint), now)
-        payload = verified.payload
-        event_id = (verified.event_id or _pointer_event_id(endpoint, payload) or body_digest(request.body))[:200]
-        try:
-            inputs = map_inputs(payload, endpoint.input_mapping or {}, endpoint.static_inputs or {})
-        except InvalidInput as exc:
-            raise Rejected(422, "mapping_failed", str(exc)) from None
+        events = []
+        for index, event in enumerate(verified.events):
+            event_id = event.event_id or _pointer_event_id(endpoint, event.payload) or body_digest(request.body)
+            if event.event_id is None and len(verified.events) > 1:
+                event_id = f"{event_id}#{index}"
+            try:
+                inputs = map_inputs(event.payload, endpoint.input_mapping or {}, endpoint.static_inputs or {})
+            except InvalidInput as exc:
+                raise Rejected(422, "mapping_failed", str(exc)) from None
+            events.append((event_id[:200], inputs))
     except Rejected as rejection:
         return _reject(record | {"verified": rejection.code in ("malformed_body", "mapping_failed")}, rejection)
-    return _accept(endpoint, record | {"verified": True}, event_id, inputs)
+    return _accept(endpoint, record, events, now)
 
 
 def _pointer_event_id(endpoint: WebhookEndpoint, payload) -> str | None:
@@ -96,26 +99,53 @@ def _reject(record: dict, rejection: Rejected, *, keep_body: bool = True) -> Int
                                     "delivery": delivery.pk}, delivery_id=delivery.pk)
 
 
-def _accept(endpoint: WebhookEndpoint, record: dict, event_id: str, inputs: dict) -> IntakeResult:
-    """One INSERT is the durable write; the unique (endpoint, event id) index is the dedupe.
-    The run is created by a worker once the row is committed (see deliveries.py)."""
+def _accept_sql() -> str:
+    delivery, event = WebhookDelivery._meta.db_table, WebhookEvent._meta.db_table
+    # One statement, so one round trip and one commit: the delivery row and its events,
+    # events already accepted on this endpoint skipped by the unique (endpoint, event_id).
+    return f"""
+        WITH d AS (
+            INSERT INTO {delivery} (organization_id, endpoint_id, received_at, remote_addr, headers, body, body_size,
+                                    verified, outcome, status_code, error_code, error)
+            VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, true, 'accepted', 202, '', '')
+            RETURNING id
+        ), e AS (
+            INSERT INTO {event} (organization_id, endpoint_id, delivery_id, event_id, inputs, error_code, error,
+                                 created_at)
+            SELECT %s, %s, d.id, v.event_id, v.inputs::jsonb, '', '', %s
+            FROM d, unnest(%s::text[], %s::text[]) AS v(event_id, inputs)
+            ON CONFLICT (endpoint_id, event_id) DO NOTHING
+            RETURNING id
+        )
+        SELECT d.id, (SELECT count(*) FROM e) FROM d
+    """
+
+
+def _accept(endpoint: WebhookEndpoint, record: dict, events: list[tuple[str, dict]], now: datetime) -> IntakeResult:
+    """The durable write is one statement; the runs are started by a worker once it has
+    committed (deliveries.py). A delivery whose every event was accepted before is a
+    duplicate: recorded, and answered 409 (Salesforce: acknowledged, or it resends all day)."""
     salesforce = endpoint.scheme == WebhookScheme.SALESFORCE
-    try:
-        # Outside a transaction this INSERT commits by itself: one round trip, and a
-        # duplicate's IntegrityError leaves no broken transaction behind.
-        with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
-            delivery = WebhookDelivery.objects.create(**record, outcome=DeliveryOutcome.ACCEPTED, status_code=202,
-                                                      event_id=event_id, inputs=inputs)
-    except IntegrityError:
-        duplicate = WebhookDelivery.objects.create(
-            **record, outcome=DeliveryOutcome.DUPLICATE, status_code=200 if salesforce else 409,
-            error_code="duplicate_event", error=f"event {event_id} was already accepted", event_id=None)
-        if salesforce:  # anything but an Ack makes Salesforce send it again for a day
-            return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8",
-                                delivery_id=duplicate.pk)
-        return _json(409, {"error": {"code": "duplicate_event", "message": f"event {event_id} was already accepted"},
-                           "delivery": duplicate.pk}, delivery_id=duplicate.pk)
-    transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
+    org, endpoint_id = endpoint.organization_id, endpoint.pk
+    params = [org, endpoint_id, record["received_at"], record["remote_addr"], json.dumps(record["headers"]),
+              record["body"], record["body_size"],
+              org, endpoint_id, now, [e[0] for e in events], [json.dumps(e[1]) for e in events]]
+    with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(_accept_sql(), params)
+            delivery_id, accepted = cursor.fetchone()
+        if not accepted:
+            message = "every event in this delivery was already accepted"
+            WebhookDelivery.objects.filter(pk=delivery_id).update(
+                outcome=DeliveryOutcome.DUPLICATE, status_code=200 if salesforce else 409,
+                error_code="duplicate_event", error=message)
+    if not accepted:
+        if salesforce:
+            return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery_id)
+        return _json(409, {"error": {"code": "duplicate_event", "message": message}, "delivery": delivery_id},
+                     delivery_id=delivery_id)
+    transaction.on_commit(nudge_workers)
     if salesforce:
-        return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery.pk)
-    return _json(202, {"delivery": delivery.pk, "status": "accepted"}, delivery_id=delivery.pk)
+        return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery_id)
+    return _json(202, {"delivery": delivery_id, "status": "accepted", "events": len(events), "new_events": accepted},
+                 delivery_id=delivery_id)

@@ -142,20 +142,31 @@ class WebhookDelivery(models.Model):
     status_code = models.PositiveSmallIntegerField()
     error_code = models.CharField(max_length=40, blank=True)
     error = models.CharField(max_length=500, blank=True)
-    event_id = models.CharField(max_length=200, null=True, blank=True)
-    inputs = models.JSONField(null=True, blank=True, help_text="Workflow inputs mapped from the payload.")
-    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["outcome", "received_at"], condition=Q(outcome="accepted", run__isnull=True),
-                                name="delivery_awaiting_run")]
-        constraints = [
-            # The provider's event id is accepted once per endpoint: a replay or a retry of a
-            # delivery we already took never starts a second run.
-            models.UniqueConstraint(fields=["endpoint", "event_id"], condition=Q(outcome="accepted"),
-                                    name="webhook_event_accepted_once"),
-        ]
+
+
+class WebhookEvent(models.Model):
+    """One provider event of an accepted delivery (HubSpot and Salesforce batch several in
+    one request). The provider's event id is unique per endpoint: a replay or a retry of an
+    event already taken never starts a second run."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="events")
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=200)
+    inputs = models.JSONField(default=dict, help_text="Workflow inputs mapped from the event.")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_event_once_per_endpoint")]
+        indexes = [models.Index(fields=["created_at"], condition=Q(run__isnull=True, error_code=""),
+                                name="webhook_event_awaiting_run")]
 
 
 class NotifyHook(models.Model):

@@ -35,7 +35,7 @@ def webhook_endpoint_get(*, actor: Actor, endpoint_id) -> WebhookEndpoint:
 
 def webhook_delivery_list(*, actor: Actor, endpoint_id) -> QuerySet[WebhookDelivery]:
     endpoint = webhook_endpoint_get(actor=actor, endpoint_id=endpoint_id)
-    return WebhookDelivery.objects.filter(endpoint=endpoint).defer("body")
+    return WebhookDelivery.objects.filter(endpoint=endpoint).defer("body").prefetch_related("events")
 
 
 def notify_hook_list(*, actor: Actor) -> QuerySet[NotifyHook]:

@@ -13,19 +13,19 @@ def schedule_fire(schedule_id: int) -> int:
     return len(fire(schedule_id=schedule_id, now=timezone.now()))
 
 
-@shared_task(name="triggers.start_pending_deliveries", ignore_result=True)
-def start_pending_deliveries() -> int:
-    from .deliveries import deliveries_start_pending
+@shared_task(name="triggers.start_pending_events", ignore_result=True)
+def start_pending_events() -> int:
+    from .events import events_start_pending
 
-    return deliveries_start_pending()
+    return events_start_pending()
 
 
 @shared_task(name="triggers.sweep", ignore_result=True)
 def sweep() -> int:
-    from .deliveries import deliveries_sweep
+    from .events import events_sweep
     from .notify import notify_sweep
     from .schedules import schedules_drain, schedules_fire_due
 
     now = timezone.now()
-    return (schedules_fire_due(now=now) + schedules_drain(now=now) + deliveries_sweep(now=now)
+    return (schedules_fire_due(now=now) + schedules_drain(now=now) + events_sweep(now=now)
             + notify_sweep(now=now))

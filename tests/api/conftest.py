@@ -10,8 +10,8 @@ from tests.apps.conftest import (  # noqa: F401 - fixtures shared with the app t
     fake_model,
     fake_model_server,
     make_org,
-    no_workers,
 )
+from tests.api.workers import no_workers  # noqa: F401
 
 
 @pytest.fixture

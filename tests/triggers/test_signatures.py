@@ -48,7 +48,7 @@ def test_hubspot_v1_is_accepted_only_where_enabled():
     now = datetime.now(UTC)
 
     verified = hubspot.verify(request(headers, HUBSPOT_BODY), keys(HUBSPOT_SECRET, hubspot_versions=["v1"]), now)
-    assert verified.event_id == "hubspot:1" and verified.payload[0]["objectId"] == 123
+    assert verified.event_id == "hubspot:1" and verified.payload["objectId"] == 123
     with pytest.raises(Rejected) as refused:
         hubspot.verify(request(headers, HUBSPOT_BODY), keys(HUBSPOT_SECRET), now)
     assert refused.value.code == "missing_signature"

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 
 from apps.runs.models import Run
-from apps.triggers.deliveries import deliveries_start_pending
-from apps.triggers.models import WebhookDelivery
+from apps.triggers.events import events_start_pending
+from apps.triggers.models import WebhookDelivery, WebhookEvent
 from apps.triggers.schemes import hubspot, standard
 from apps.triggers.schemes.salesforce import ACK
 from apps.triggers.services import webhook_endpoint_create, webhook_endpoint_rotate_secret
@@ -25,7 +25,7 @@ HUBSPOT_EVENTS = [{"eventId": 101, "subscriptionType": "deal.propertyChange", "p
 
 def start_runs() -> int:
     """What the worker does once it is nudged: start the runs of accepted deliveries."""
-    return deliveries_start_pending()
+    return events_start_pending()
 
 
 def make_endpoint(actor, workflow, scheme, source="hubspot", **kw):
@@ -43,7 +43,7 @@ def hubspot_post(client, path, secret, body: bytes, *, ts_ms: int | None = None,
 
 @pytest.fixture
 def hubspot_hook(acme, trivial):
-    return make_endpoint(acme, trivial, "hubspot", input_mapping={"name": "/0/propertyValue"})
+    return make_endpoint(acme, trivial, "hubspot", input_mapping={"name": "/propertyValue"})
 
 
 def test_a_signed_hubspot_delivery_starts_one_run_with_mapped_inputs(hubspot_hook, no_workers):
@@ -52,14 +52,26 @@ def test_a_signed_hubspot_delivery_starts_one_run_with_mapped_inputs(hubspot_hoo
 
     assert response.status_code == 202, response.content
     delivery = WebhookDelivery.objects.get()
-    assert response.json() == {"delivery": delivery.pk, "status": "accepted"}
+    assert response.json() == {"delivery": delivery.pk, "status": "accepted", "events": 1, "new_events": 1}
     assert start_runs() == 1 and start_runs() == 0
     run = Run.objects.get()
     assert run.trigger == "webhook" and run.inputs == {"name": "closedwon"}
-    delivery.refresh_from_db()
-    assert delivery.verified and delivery.outcome == "accepted" and delivery.run_id == run.pk
-    assert delivery.event_id == "hubspot:101" and bytes(delivery.body) == json.dumps(HUBSPOT_EVENTS).encode()
-    assert run.trigger_ref == f"webhook:{endpoint.pk}:{delivery.pk}"
+    assert delivery.verified and delivery.outcome == "accepted"
+    assert bytes(delivery.body) == json.dumps(HUBSPOT_EVENTS).encode()
+    event = WebhookEvent.objects.get()
+    assert event.event_id == "hubspot:101" and event.run_id == run.pk and event.delivery_id == delivery.pk
+    assert run.trigger_ref == f"webhook:{endpoint.pk}:{delivery.pk}:hubspot:101"
+
+
+def test_a_hubspot_batch_starts_one_run_per_event_and_skips_events_already_taken(hubspot_hook, no_workers):
+    _, secret, path = hubspot_hook
+    second = {**HUBSPOT_EVENTS[0], "eventId": 102, "propertyValue": "contractsent"}
+    hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode())
+
+    response = hubspot_post(Client(), path, secret, json.dumps([HUBSPOT_EVENTS[0], second]).encode())
+    assert response.status_code == 202 and response.json()["new_events"] == 1
+    assert start_runs() == 2
+    assert sorted(Run.objects.values_list("inputs__name", flat=True)) == ["closedwon", "contractsent"]
 
 
 def test_the_same_hubspot_event_twice_is_refused_as_a_duplicate(hubspot_hook, no_workers):
@@ -78,8 +90,8 @@ def rejected(response, status: int, code: str) -> None:
     assert response.status_code == status, response.content
     assert response.json()["error"]["code"] == code
     delivery = WebhookDelivery.objects.get(pk=response.json()["delivery"])
-    assert delivery.outcome == "rejected" and delivery.error_code == code and delivery.run_id is None
-    assert start_runs() == 0
+    assert delivery.outcome == "rejected" and delivery.error_code == code
+    assert not delivery.events.exists() and start_runs() == 0
     assert not Run.objects.exists()
 
 
@@ -225,7 +237,7 @@ ORG_ID = "00D5g000004ABCDEAA"
 def salesforce_hook(acme, trivial):
     return make_endpoint(acme, trivial, "salesforce_soap", source="salesforce",
                          settings={"organization_id": ORG_ID, "ip_allowlist": ["127.0.0.0/8"]},
-                         input_mapping={"name": "/notifications/0/fields/Name"})
+                         input_mapping={"name": "/notification/fields/Name"})
 
 
 def test_a_salesforce_outbound_message_is_acknowledged_and_starts_a_run(salesforce_hook, no_workers):
@@ -265,8 +277,8 @@ def test_inputs_the_workflow_refuses_are_recorded_on_the_delivery_and_start_noth
 
     assert response.status_code == 202
     assert start_runs() == 0
-    delivery = WebhookDelivery.objects.get()
-    assert delivery.error_code == "inputs_rejected" and "inputs.name" in delivery.error
+    event = WebhookEvent.objects.get()
+    assert event.error_code == "inputs_rejected" and "inputs.name" in event.error
     assert not Run.objects.exists()
 
 
@@ -275,12 +287,12 @@ def test_a_delivery_whose_nudge_was_lost_is_started_by_the_sweep(hubspot_hook, n
 
     from django.utils import timezone
 
-    from apps.triggers.deliveries import deliveries_sweep
+    from apps.triggers.events import events_sweep
 
     _, secret, path = hubspot_hook
     hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode())
-    assert deliveries_sweep(now=timezone.now()) == 0, "too recent: its nudge may still be on the way"
-    assert deliveries_sweep(now=timezone.now() + timedelta(minutes=1)) == 1
+    assert events_sweep(now=timezone.now()) == 0, "too recent: its nudge may still be on the way"
+    assert events_sweep(now=timezone.now() + timedelta(minutes=1)) == 1
     assert Run.objects.count() == 1
 
 
@@ -289,9 +301,11 @@ def test_with_a_worker_running_a_verified_delivery_becomes_a_finished_run(hubspo
 
     celery.ensure_workers(1)
     _, secret, path = hubspot_hook
-    assert hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode()).status_code == 202
-
-    run = wait_for(lambda: Run.objects.filter(status="succeeded").first(), timeout=60,
-                   what="the worker to start and finish the delivery's run")
+    try:
+        assert hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode()).status_code == 202
+        run = wait_for(lambda: Run.objects.filter(status="succeeded").first(), timeout=60,
+                       what="the worker to start and finish the delivery's run")
+    finally:
+        celery.stop_all()
     assert run.outputs["result"]["greeting"] == "Hello, closedwon!"
-    assert WebhookDelivery.objects.get().run_id == run.pk
+    assert WebhookEvent.objects.get().run_id == run.pk

@@ -32,9 +32,29 @@ class InboundRequest:
 
 
 @dataclass(frozen=True)
-class Verified:
+class Event:
+    """One event in a delivery: the provider's id for it (None when it gives none) and the
+    data that workflow inputs are mapped from."""
+
+    event_id: str | None
     payload: Any
-    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Verified:
+    events: tuple[Event, ...]
+
+    @classmethod
+    def single(cls, payload: Any, event_id: str | None = None) -> Verified:
+        return cls(events=(Event(event_id, payload),))
+
+    @property
+    def payload(self) -> Any:
+        return self.events[0].payload
+
+    @property
+    def event_id(self) -> str | None:
+        return self.events[0].event_id
 
 
 class Rejected(Exception):

@@ -18,7 +18,18 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from .base import EndpointKeys, InboundRequest, Rejected, Verified, check_window, equal, hmac_sha256, parse_json, require
+from .base import (
+    EndpointKeys,
+    Event,
+    InboundRequest,
+    Rejected,
+    Verified,
+    check_window,
+    equal,
+    hmac_sha256,
+    parse_json,
+    require,
+)
 
 # The escapes HubSpot decodes in the URI before signing (its request-validation guide).
 _DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
@@ -70,16 +81,14 @@ def verify(request: InboundRequest, keys: EndpointKeys, now: datetime) -> Verifi
             ok = any(equal(signature_v2(s, request.method, uri, request.body), given.lower()) for s in keys.secrets)
         if not ok:
             raise Rejected(401, "bad_signature", f"the {version} X-HubSpot-Signature does not match")
-    payload = parse_json(request.body)
-    return Verified(payload=payload, event_id=_event_id(payload))
+    return _events(parse_json(request.body))
 
 
-def _event_id(payload: Any) -> str | None:
-    """CRM-object webhooks arrive as a batch of events, each with an ``eventId``."""
-    events = payload if isinstance(payload, list) else [payload]
-    ids = sorted(str(e["eventId"]) for e in events if isinstance(e, dict) and e.get("eventId") is not None)
-    if not ids or len(ids) != len(events):
-        return None
-    if len(ids) == 1:
-        return f"hubspot:{ids[0]}"
-    return "hubspot-batch:" + hashlib.sha256(",".join(ids).encode()).hexdigest()
+def _events(payload: Any) -> Verified:
+    """CRM-object webhooks arrive as a batch (up to 100) of events, each with an
+    ``eventId``: each becomes its own event, mapped and deduplicated on its own. Anything
+    else (workflow "send a webhook" actions) is one event without a provider id."""
+    if (isinstance(payload, list) and payload
+            and all(isinstance(e, dict) and e.get("eventId") is not None for e in payload)):
+        return Verified(events=tuple(Event(f"hubspot:{e['eventId']}", e) for e in payload))
+    return Verified.single(payload)

@@ -6,7 +6,6 @@ SOAP acknowledgement, so accepted and duplicate messages are both answered with 
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from .base import EndpointKeys, InboundRequest, Rejected, Verified, equal
+from .base import EndpointKeys, Event, InboundRequest, Rejected, Verified, equal
 
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -82,7 +81,8 @@ def verify(request: InboundRequest, keys: EndpointKeys, now: datetime) -> Verifi
     # Salesforce ids come in 15- and 18-character forms; the first 15 characters identify the org.
     if not expected_org or not equal(message["organization_id"][:15], expected_org[:15]):
         raise Rejected(403, "wrong_organization", "the message's OrganizationId is not this endpoint's")
-    ids = sorted(n["id"] for n in message["notifications"])
-    event_id = (f"salesforce:{ids[0]}" if len(ids) == 1
-                else "salesforce-batch:" + hashlib.sha256(",".join(ids).encode()).hexdigest())
-    return Verified(payload=message, event_id=event_id)
+    # One event per Notification: Salesforce batches up to 100, each with its own id, and
+    # retries the whole message until it is acknowledged.
+    envelope = {k: v for k, v in message.items() if k != "notifications"}
+    return Verified(events=tuple(Event(f"salesforce:{n['id']}", {**envelope, "notification": n})
+                                 for n in message["notifications"]))

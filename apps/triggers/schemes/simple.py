@@ -27,7 +27,7 @@ def verify_basic(request: InboundRequest, keys: EndpointKeys, now: datetime) -> 
     password_ok = any(equal(password, s) for s in keys.secrets)
     if not (sep and user_ok and password_ok):
         raise Rejected(401, "bad_signature", "wrong username or password")
-    return Verified(payload=parse_json(request.body))
+    return Verified.single(parse_json(request.body))
 
 
 def verify_token(request: InboundRequest, keys: EndpointKeys, now: datetime) -> Verified:
@@ -37,4 +37,4 @@ def verify_token(request: InboundRequest, keys: EndpointKeys, now: datetime) -> 
         raise Rejected(401, "missing_signature", f"the {header_name} header (or ?token=) is missing")
     if not any(equal(given, s) for s in keys.secrets):
         raise Rejected(401, "bad_signature", "the token does not match")
-    return Verified(payload=parse_json(request.body))
+    return Verified.single(parse_json(request.body))

@@ -47,7 +47,7 @@ def verify_standard(request: InboundRequest, keys: EndpointKeys, now: datetime) 
     expected = [standard_sign(s, msg_id, int(raw_ts), request.body).split(",", 1)[1] for s in keys.secrets]
     if not any(equal(e, o) for e in expected for o in offered):
         raise Rejected(401, "bad_signature", "no webhook-signature entry matches")
-    return Verified(payload=parse_json(request.body), event_id=msg_id[:200])
+    return Verified.single(parse_json(request.body), event_id=msg_id[:200])
 
 
 def stripe_sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -66,7 +66,7 @@ def verify_stripe(request: InboundRequest, keys: EndpointKeys, now: datetime) ->
     if not any(equal(e, o.lower()) for e in expected for o in offered):
         raise Rejected(401, "bad_signature", "no v1 signature in Stripe-Signature matches")
     payload = parse_json(request.body)
-    return Verified(payload=payload, event_id=_stripe_event_id(payload))
+    return Verified.single(payload, event_id=_stripe_event_id(payload))
 
 
 def _stripe_event_id(payload: Any) -> str | None:
