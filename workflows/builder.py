@@ -9,7 +9,7 @@ Each spec node becomes one LangGraph node named by its id, except:
 - both add ``<id>__done``, a no-op that runs once when they finish: the spec's edges leave
   from there, so a ``join: all`` node waits for the finish, not for the first turn.
 
-A first node, ``_intake``, moves big inputs into artifacts. The caller compiles the graph
+When some input is big, a first node, ``_intake``, moves it into an artifact. The caller compiles the graph
 with its checkpointer and passes a :class:`RunContext`
 as ``context``; nodes never hold clients of their own.
 """
@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from .artifacts import keep_small
+from .artifacts import INLINE_LIMIT, dumps, keep_small
 from .context import RunContext
 from .nodes import approval, branch, compute, fetch, llm, transform
 from .nodes import map as map_node
@@ -65,15 +65,20 @@ def build_graph(spec: WorkflowSpec) -> StateGraph:
             done = exit_name(spec, node.id)
             graph.add_node(done, _finished)
             graph.add_conditional_edges(node.id, _loop_router(inner, done))
-        graph.add_conditional_edges(exit_name(spec, node.id), spec_router(spec, node.id))
+        _add_routes(graph, spec, node.id)
     for node in spec.nodes:
         if node.join == "all":
             # LangGraph's waiting edge: the target runs once every source has run since it last did.
             graph.add_edge([exit_name(spec, e.source) for e in spec.incoming(node.id)], node.id)
     graph.add_node(INTAKE, _intake)
-    graph.add_edge(START, INTAKE)
+    graph.add_conditional_edges(START, lambda state: INTAKE if _has_big_input(state) else spec.entry,
+                                [INTAKE, spec.entry])
     graph.add_edge(INTAKE, spec.entry)
     return graph
+
+
+def _has_big_input(state: dict[str, Any]) -> bool:
+    return any(len(dumps(v)) > INLINE_LIMIT for v in (state.get("inputs") or {}).values())
 
 
 INTAKE = "_intake"  # spec node ids start with a letter, so this cannot collide
@@ -89,6 +94,20 @@ def _intake(state: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, An
     moved = {name: keep_small(runtime.context, value, name=f"input.{name}.json", node_id=None)
              for name, value in inputs.items()}
     return {"inputs": moved} if moved != inputs else {}
+
+
+def _add_routes(graph: StateGraph, spec: WorkflowSpec, node_id: str) -> None:
+    """Static edges where nothing is decided at run time (cheaper for LangGraph), else a router."""
+    edges = spec.outgoing(node_id)
+    decides = spec.node(node_id).type == "branch" or any(e.condition is not None for e in edges)
+    if decides:
+        graph.add_conditional_edges(exit_name(spec, node_id), spec_router(spec, node_id))
+        return
+    targets = [e.target for e in edges if spec.node(e.target).join != "all"]
+    for target in targets:
+        graph.add_edge(exit_name(spec, node_id), target)
+    if not edges:
+        graph.add_edge(exit_name(spec, node_id), END)
 
 
 def _finished(state: dict[str, Any]) -> dict[str, Any]:
