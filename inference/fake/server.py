@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,7 +49,10 @@ class FakeState:
             self.requests: list[dict[str, Any]] = []
             self.headers: list[dict[str, str]] = []
             self.raw: list[bytes] = []
-            self.prompts: deque[str] = deque(maxlen=64)
+            # Prefix-cache model: recent prompts per conversation (keyed by its tools and first
+            # two messages), plus the latest prompt overall for prefixes shared across runs.
+            self.conversations: OrderedDict[int, deque[str]] = OrderedDict()
+            self.last_prompt = ""
             self.healthy = True
             self.overrides: dict[str, float] = {}
             self.running = 0
@@ -74,11 +77,20 @@ class FakeState:
                 return self.queue.popleft()
         return default_reply(body)
 
-    def cached_tokens(self, prompt: str, prompt_tokens: int) -> int:
-        """Longest common prefix with an earlier prompt, in whole KV blocks, never the whole prompt."""
+    def cached_tokens(self, body: dict[str, Any], prompt: str, prompt_tokens: int) -> int:
+        """Longest common prefix with an earlier prompt, in whole KV blocks, never the whole prompt.
+
+        Compared with the last few prompts of the same conversation and the latest prompt of
+        any, so the cost per request stays flat however many runs share the server."""
+        key = hash(wire.render_prompt({"tools": body.get("tools"), "messages": (body.get("messages") or [])[:2]}))
         with self.lock:
-            best = max((_common_prefix(prompt, old) for old in self.prompts), default=0)
-            self.prompts.append(prompt)
+            history = self.conversations.pop(key, None) or deque(maxlen=4)
+            best = max((_common_prefix(prompt, old) for old in (*history, self.last_prompt)), default=0)
+            history.append(prompt)
+            self.conversations[key] = history
+            while len(self.conversations) > 4096:
+                self.conversations.popitem(last=False)
+            self.last_prompt = prompt
         blocks = min(best // wire.CHARS_PER_TOKEN, prompt_tokens - 1) // BLOCK_TOKENS
         cached = max(0, blocks * BLOCK_TOKENS)
         self.counters["vllm:prefix_cache_queries_total"] += prompt_tokens
@@ -256,7 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
             message = wire.context_error_message(config.max_model_len, prompt_tokens, int(max_tokens or 0))
             self._json(400, wire.error_body(400, message))
             return
-        turn = wire.resolve(reply, body, prompt_tokens, state.cached_tokens(prompt, prompt_tokens))
+        turn = wire.resolve(reply, body, prompt_tokens, state.cached_tokens(body, prompt, prompt_tokens))
         request_id = f"chatcmpl-{uuid.uuid4().hex}"
         ttft = reply.ttft_s if reply.ttft_s is not None else config.ttft_s
         state.admit(prompt_tokens)

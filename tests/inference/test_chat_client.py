@@ -156,3 +156,16 @@ def test_each_request_of_a_tool_loop_extends_the_previous_prompt(fake: FakeVLLMS
     assert all(current.startswith(previous) for previous, current in zip(prompts, prompts[1:]))
     raw = fake.raw_requests
     assert all(current[:len(previous) - 2] == previous[:-2] for previous, current in zip(raw, raw[1:]))  # all but "]}"
+
+
+def test_the_fake_prefix_cache_keeps_each_conversation_apart(fake: FakeVLLMServer, client: ChatClient) -> None:
+    conversations = [user(f"Report on account {i} " * 30) for i in range(3)]
+    first = []
+    for messages in conversations:
+        first.append(client.chat(messages))
+        messages += [first[-1].to_message(), {"role": "user", "content": "Go on."}]
+
+    again = [client.chat(messages) for messages in conversations]  # interleaved with the others
+
+    for f, c in zip(first, again):
+        assert f.usage.prompt_tokens - 16 <= c.usage.cached_tokens <= f.usage.prompt_tokens
