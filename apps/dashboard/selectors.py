@@ -3,7 +3,7 @@ stays inside its organization; each hot page reads with a fixed number of querie
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -28,6 +28,21 @@ def workflow_list_with_last_run(*, actor: Actor) -> QuerySet:
                       last_run_status=Subquery(latest.values("status")[:1]),
                       last_run_at=Subquery(latest.values("created_at")[:1]))
             .order_by("name"))
+
+
+def next_scheduled(*, actor: Actor) -> dict[int, datetime]:
+    """The next tick of each workflow's enabled schedules (the earliest), by workflow id."""
+    from apps.triggers import cron
+    from apps.triggers.selectors import schedule_list
+
+    now, found = timezone.now(), {}
+    for schedule in schedule_list(actor=actor).filter(enabled=True).only("workflow_id", "cron", "timezone"):
+        if cron.cron_problems(schedule.cron, schedule.timezone):
+            continue
+        tick = cron.next_ticks(schedule.cron, schedule.timezone, now, 1)[0]
+        if schedule.workflow_id not in found or tick < found[schedule.workflow_id]:
+            found[schedule.workflow_id] = tick
+    return found
 
 
 def run_page(*, actor: Actor, workflow_id: int | None = None, status: str | None = None,

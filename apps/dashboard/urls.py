@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import approvals, composer, connections, home, members, runs, usage, workflows
+from .views import approvals, composer, connections, home, members, runs, triggers, usage, workflows
 
 dashboard_patterns = [
     path("", workflows.workflow_list, name="home"),
@@ -15,6 +15,15 @@ dashboard_patterns = [
     path("workflows/<int:workflow_id>/export/", composer.export, name="export"),
     path("workflows/import/", composer.import_yaml, name="import"),
     path("usage/", usage.usage, name="usage"),
+    path("schedules/", triggers.schedules, name="schedules"),
+    path("schedules/new/", triggers.schedule_edit, name="schedule_new"),
+    path("schedules/preview/", triggers.cron_preview, name="cron_preview"),
+    path("schedules/<int:schedule_id>/", triggers.schedule_edit, name="schedule_edit"),
+    path("schedules/<int:schedule_id>/delete/", triggers.schedule_remove, name="schedule_delete"),
+    path("webhooks/", triggers.webhooks, name="webhooks"),
+    path("webhooks/new/", triggers.webhook_new, name="webhook_new"),
+    path("webhooks/<uuid:endpoint_id>/", triggers.webhook_detail, name="webhook_detail"),
+    path("webhooks/<uuid:endpoint_id>/rotate/", triggers.webhook_rotate, name="webhook_rotate"),
     path("runs/", runs.run_list, name="run_list"),
     path("runs/<uuid:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<uuid:run_id>/events/", runs.run_events, name="run_events"),

@@ -26,8 +26,14 @@ def other_orgs_objects(make_org, no_workers, fake_model):
     connection = connection_create(actor=beta, name="Mail", connector_type="email",
                                    settings={"host": "mail.example", "from_address": "a@b.example"},
                                    secrets={"password": "s3cret"})
+    from apps.triggers.schedules import schedule_create
+    from apps.triggers.services import webhook_endpoint_create
+
+    schedule = schedule_create(actor=beta, workflow_id=workflow.pk, name="Mornings", cron_expression="0 8 * * 1-5")
+    endpoint, _secret = webhook_endpoint_create(actor=beta, workflow_id=workflow.pk, source="hubspot",
+                                                scheme="shared_token")
     return {"workflow": workflow, "run": run, "approval": Approval.objects.get(run=run), "artifact": artifact,
-            "connection": connection}
+            "connection": connection, "schedule": schedule, "endpoint": endpoint}
 
 
 def object_urls(o) -> list[str]:
@@ -40,11 +46,13 @@ def object_urls(o) -> list[str]:
         f"/approvals/{o['approval'].pk}/",
         f"/artifacts/{o['artifact'].pk}/", f"/artifacts/{o['artifact'].pk}/preview/",
         f"/connections/{o['connection'].pk}/",
+        f"/schedules/{o['schedule'].pk}/", f"/webhooks/{o['endpoint'].pk}/",
     ]
 
 
 PAGES = ["/", "/workflows/", "/workflows/templates/", "/workflows/templates/hello/", "/workflows/import/",
-         "/runs/", "/approvals/", "/connections/", "/connections/new/", "/members/", "/usage/"]
+         "/runs/", "/approvals/", "/connections/", "/connections/new/", "/members/", "/usage/", "/schedules/",
+         "/schedules/new/", "/schedules/preview/?cron=0+8+*+*+1-5", "/webhooks/", "/webhooks/new/"]
 
 
 def test_every_page_and_partial_sends_a_visitor_to_sign_in(other_orgs_objects):

@@ -25,6 +25,9 @@ from ..schema_forms import SchemaForm
 @org_view
 def workflow_list(request):
     workflows = list(selectors.workflow_list_with_last_run(actor=request.actor))
+    next_runs = selectors.next_scheduled(actor=request.actor)
+    for workflow in workflows:
+        workflow.next_run_at = next_runs.get(workflow.pk)
     return page(request, "dashboard/workflows/list.html", {"workflows": workflows})
 
 
