@@ -23,8 +23,9 @@ tool.call         {"step", "call_id", "tool", "kind", "arguments", "ok", "result
                    in the ledger and not performed again.
 tool.rejected     {"step", "call_id", "tool", "reason"}         undeclared tool, invalid arguments,
                                                                 truncated or repeated call
-approval.requested the interrupt payload (see ``workflows.writes``); dedupe by idempotency_key
-approval.decided  {"idempotency_key", "decision", "decided_by", "edited"}
+approval.requested the interrupt payload (see ``workflows.writes``), once per pause: the re-runs
+                   that follow a resume do not report answered approvals again
+approval.decided  {"idempotency_key", "decision", "decided_by", "edited"}, once per answer
 budget.exhausted  {"budget": "tool_calls"|"tokens"|"seconds"|"cost_usd", "used", "limit"}
 context.compacted {"step", "prompt_tokens", "limit", "compacted_messages", "bytes_saved"}
                    (+ "reason": "context_too_long" when the server refused the prompt)

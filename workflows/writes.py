@@ -21,6 +21,7 @@ Interrupt payload::
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,13 +85,17 @@ def ask_approval(ctx: RunContext, *, node_id: str, title: str, tool: str | None,
         payload = {"kind": "approval", "node_id": node_id, "title": title, "tool": tool,
                    "arguments": arguments, "reasoning": events.clip(reasoning), "required_approvers": required,
                    "approved_by": list(approved_by), "idempotency_key": key}
-        ctx.events.emit(events.APPROVAL_REQUESTED, payload, node_id=node_id)
+        answered = _answered()
+        if answered is None:
+            ctx.events.emit(events.APPROVAL_REQUESTED, payload, node_id=node_id)
         value = interrupt(payload)
         decision = value.get("decision") if isinstance(value, Mapping) else None
         edited = dict(value.get("arguments") or arguments) if isinstance(value, Mapping) else arguments
         who = [str(p) for p in (value.get("decided_by") or [])] if isinstance(value, Mapping) else []
-        ctx.events.emit(events.APPROVAL_DECIDED, {"idempotency_key": key, "decision": decision, "decided_by": who,
-                                                  "edited": edited != arguments}, node_id=node_id)
+        if answered != "earlier":
+            ctx.events.emit(events.APPROVAL_DECIDED, {"idempotency_key": key, "decision": decision,
+                                                      "decided_by": who, "edited": edited != arguments},
+                            node_id=node_id)
         if decision != "approve":
             return {"decision": "reject", "arguments": arguments, "reason": str(value.get("reason", "")
                                                                                  if isinstance(value, Mapping) else ""),
@@ -100,6 +105,48 @@ def ask_approval(ctx: RunContext, *, node_id: str, title: str, tool: str | None,
         if len(approved_by) >= required:
             return {"decision": "approve", "arguments": arguments, "reason": str(value.get("reason", "")),
                     "decided_by": approved_by}
+
+
+_INTERRUPTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("workflow_interrupts", default=None)
+
+
+def count_interrupts() -> contextvars.Token[list[int] | None]:
+    """Start counting this node execution's interrupts (``as_node`` calls it for every node)."""
+    return _INTERRUPTS.set([0, 0])  # interrupts so far, whether a plain resume was taken
+
+
+def _answered() -> str | None:
+    """Whether the interrupt about to be raised already has its answer: ``"now"`` (this
+    re-run delivers it), ``"earlier"`` (an earlier re-run did) or None (it will pause).
+
+    A node re-runs from the top after every resume; without this each re-run would report
+    its earlier approvals again. It reads LangGraph's per-task scratchpad (pinned version),
+    and on any surprise answers None, which only costs a duplicate event.
+    """
+    counter = _INTERRUPTS.get()
+    if counter is None:
+        return None
+    index, counter[0] = counter[0], counter[0] + 1
+    try:
+        from langgraph._internal._constants import CONFIG_KEY_SCRATCHPAD
+        from langgraph.config import get_config
+
+        scratchpad = get_config()["configurable"][CONFIG_KEY_SCRATCHPAD]
+        known = len(scratchpad.resume)
+        pending_null = scratchpad.get_null_resume(False) is not None
+    except Exception:  # noqa: BLE001 - a missing private detail must never break a run
+        return None
+    # A plain Command(resume=value) is one "null resume" the first unanswered interrupt takes;
+    # LangGraph's peek keeps showing it after that, so remember when it has been taken.
+    pending_null = pending_null and not counter[1]
+    if index < known - 1 or (index == known - 1 and pending_null):
+        return "earlier"
+    if index == known - 1:
+        return "now"
+    if index == known and pending_null:
+        counter[1] = 1
+        return "now"
+    return None
 
 
 def perform_write(ctx: RunContext, spec: WorkflowSpec, *, node_id: str, tool: Tool, arguments: dict[str, Any],

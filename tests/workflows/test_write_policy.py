@@ -151,3 +151,30 @@ def test_a_run_driven_in_slices_of_three_steps_ends_as_if_run_at_once(runner, cl
     assert sorted(t["subject"] for t in demo.store.tables["activities"].values()
                   if t["subject"].startswith("Task ")) == [f"Task {i}" for i in range(6)]
     assert len(fake_model.requests) == 7
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain resume", "resume by interrupt id"])
+def test_each_approval_is_requested_and_decided_once_in_the_events(runner, client, fake_model, demo, keyed):
+    from langgraph.types import Command
+
+    from workflows.testing import run_until_pause
+
+    fake_model.script([{"tool_calls": [{"name": "demo__create_task", "arguments": TASK},
+                                       {"name": "demo__create_task", "arguments": {**TASK, "subject": "Second"}}]},
+                       {"content": "done"}])
+    run = runner(spec({"default": "approve", "required_approvers": 2}), model=client, connectors={"demo": demo})
+    paused = run.start()
+    config = {"configurable": {"thread_id": run.ctx.run_id}}
+    for who in (["ann"], ["bo"], ["ann"], ["bo"]):
+        assert paused
+        value = {"decision": "approve", "arguments": paused[0]["arguments"], "reason": "", "decided_by": who}
+        if keyed:
+            [pending] = run.graph.get_state(config).interrupts
+            value = {pending.id: value}
+        paused = run_until_pause(run.graph, run.ctx, Command(resume=value))
+    assert paused == []
+    requested = [(e.payload["idempotency_key"], tuple(e.payload["approved_by"])) for e in run.events("approval.requested")]
+    key0, key1 = f"{run.ctx.run_id}:work:s1.c0", f"{run.ctx.run_id}:work:s1.c1"
+    assert requested == [(key0, ()), (key0, ("ann",)), (key1, ()), (key1, ("ann",))]
+    assert [e.payload["decided_by"] for e in run.events("approval.decided")] == [["ann"], ["bo"], ["ann"], ["bo"]]
+    assert len(tasks(demo, TASK["subject"])) == 1 and len(tasks(demo, "Second")) == 1

@@ -16,6 +16,7 @@ from ..context import RunContext
 from ..errors import NodeError
 from ..expressions import ExpressionError
 from ..spec.model import WorkflowSpec
+from ..writes import count_interrupts
 
 NodeFn = Callable[[WorkflowSpec, str, Any, Mapping[str, Any], RunContext], dict[str, Any]]
 
@@ -38,6 +39,7 @@ def as_node(fn: NodeFn, spec: WorkflowSpec, node_id: str, node_type: str) -> Cal
 
     def node(state: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx = runtime.context
+        count_interrupts()  # task-local: each LangGraph task runs in its own context copy
         ctx.events.emit(events.NODE_STARTED, {"type": node_type}, node_id=node_id)
         started = time.monotonic()
         try:
