@@ -7,6 +7,7 @@ The contract with the app layer:
 - ``initial_state(spec, inputs) -> dict`` (raises ``InputError``) and
   ``final_outputs(spec, state, ctx=None) -> dict``;
 - ``dump_yaml`` / ``load_yaml`` for export and import;
+- ``mermaid(spec)`` (a flowchart for people) and ``spec_schema()`` (JSON schema of the format);
 - ``workflows.templates.names()`` / ``load(name)``.
 """
 
@@ -14,9 +15,11 @@ from .builder import build_graph
 from .context import ArtifactRef, RunContext
 from .errors import InputError, Issue, NodeError, SpecError
 from .run import final_outputs, initial_state
+from .spec.describe import mermaid, spec_schema
 from .spec.model import WorkflowSpec
 from .spec.validate import load_spec
 from .yaml_io import dump_yaml, load_yaml
 
 __all__ = ["ArtifactRef", "InputError", "Issue", "NodeError", "RunContext", "SpecError", "WorkflowSpec",
-           "build_graph", "dump_yaml", "final_outputs", "initial_state", "load_spec", "load_yaml"]
+           "build_graph", "dump_yaml", "final_outputs", "initial_state", "load_spec", "load_yaml", "mermaid",
+           "spec_schema"]

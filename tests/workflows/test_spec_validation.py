@@ -65,3 +65,23 @@ _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_siz
 @given(st.dictionaries(st.text(min_size=1, max_size=12), _values, max_size=6))
 def test_any_spec_data_survives_export_and_import_exactly(data):
     assert workflows.load_yaml(workflows.dump_yaml({"spec_version": 1, **data})) == {"spec_version": 1, **data}
+
+
+@pytest.mark.parametrize("name", templates.names())
+def test_the_published_json_schema_accepts_every_template_and_the_flowchart_shows_every_node(name):
+    import jsonschema
+
+    data = templates.load(name)
+    jsonschema.validate(data, workflows.spec_schema())
+    chart = workflows.mermaid(workflows.load_spec(data))
+    assert all(f"    {node['id']}" in chart for node in data["nodes"])
+    assert chart.count(" --> ") + chart.count(" -. otherwise .-> ") >= len(data.get("edges", []))
+
+
+def test_the_published_json_schema_rejects_a_misspelt_config_key():
+    import jsonschema
+
+    data = templates.load("hello")
+    data["nodes"][0]["config"]["operatoin"] = "demo.search_accounts"
+    errors = list(jsonschema.Draft202012Validator(workflows.spec_schema()).iter_errors(data))
+    assert any("operatoin" in e.message for e in errors)
