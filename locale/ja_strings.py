@@ -329,4 +329,5 @@ JA = {
     'Endpoint': 'エンドポイント',
     'Verification': '検証方式',
     'No webhooks yet.': 'Webhook はまだありません。',
+    "A run is in progress; its position is highlighted.": "実行中です。現在の位置を強調表示しています。",
 }

@@ -21,7 +21,7 @@ class TemplateSettingsForm(forms.Form):
 
 class ApprovalDecisionForm(forms.Form):
     arguments = forms.CharField(label=_("Arguments (JSON, editable)"), required=False,
-                                widget=forms.Textarea(attrs={"rows": 8, "class": "mono", "spellcheck": "false"}))
+                                widget=forms.Textarea(attrs={"rows": 16, "class": "mono", "spellcheck": "false"}))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000,
                              widget=forms.TextInput(attrs={"placeholder": _("Why (required to reject)")}))
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])

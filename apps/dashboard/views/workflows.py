@@ -91,8 +91,11 @@ def workflow_detail(request, workflow_id: int):
     workflow = workflow_get(actor=request.actor, workflow_id=workflow_id)
     spec = workflow.current_version.spec if workflow.current_version else {}
     runs, _cursor = selectors.run_page(actor=request.actor, workflow_id=workflow.pk, size=10)
+    # While the latest run of the current version is going, the picture shows where it is.
+    current = next((r for r in runs[:1] if not r.is_finished and r.version_id == workflow.current_version_id), None)
+    states = selectors.run_node_states(run=current) if current else {}
     return page(request, "dashboard/workflows/detail.html", {
-        "workflow": workflow, "spec": spec, "picture": layout(spec), "runs": runs,
+        "workflow": workflow, "spec": spec, "picture": layout(spec, states), "runs": runs, "current_run": current,
         "version_count": workflow.versions.count()})
 
 
