@@ -38,12 +38,25 @@ def load_spec(data: Mapping[str, Any]) -> WorkflowSpec:
         if config is not None and isinstance(raw.get("id"), str):
             configs[raw["id"]] = config
     if spec is None:
-        raise SpecError(issues)
+        raise SpecError(_dedupe(issues))
     _check_graph(spec, configs, issues)
     _check_references(spec, configs, issues)
     if issues:
-        raise SpecError(issues)
+        raise SpecError(_dedupe(issues))
     return spec.model_copy(update={"configs": configs})
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    """One "not a mapping" per path: the document and the node-type checks both see it."""
+    seen: set[str] = set()
+    out = []
+    for issue in issues:
+        if issue.message.startswith("Input should be a valid dictionary"):
+            if issue.path in seen:
+                continue
+            seen.add(issue.path)
+        out.append(issue)
+    return out
 
 
 def _parse(model: type[BaseModel], data: Any, loc: Loc, issues: list[Issue]) -> Any:
