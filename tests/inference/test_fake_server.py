@@ -181,3 +181,23 @@ def test_the_client_reports_server_health(fake: FakeVLLMServer, client: ChatClie
     assert client.health()
     fake.set_health(False)
     assert not client.health()
+
+
+def test_the_shipped_scenarios_are_valid_and_play_through_the_client() -> None:
+    from pathlib import Path
+
+    from inference.fake import load_scenario
+
+    folder = Path(__import__("inference.fake", fromlist=["x"]).__file__).parent / "scenarios"
+    replies, config = load_scenario(folder / "wire-quirks.yaml")
+    with FakeVLLMServer(**{**config, "ttft_s": 0, "tpot_s": 0}) as server:
+        server.script([r.model_copy(update={"ttft_s": None}) for r in replies])
+        with ChatClient(server.url, "kimi-k2-thinking", sleep=lambda s: None, max_attempts=6) as client:
+            outcomes = [client.chat(user(), [tool("get_deal", id={"type": "integer"}, note={"type": "string"})]) for _ in range(4)]
+    assert outcomes[0].attempts == 5  # 429, 503, cut stream, empty tool_calls turn, then the call
+    assert [len(o.tool_calls) for o in outcomes] == [1, 1, 0, 0]
+    assert outcomes[0].tool_calls[0].id == "functions.get_deal:0"  # foreign id rewritten
+    assert outcomes[2].truncated and outcomes[2].content == ""  # the cut raw call is neither run nor shown
+    assert outcomes[3].content == "Deal 42 is worth 5,000 EUR."
+    for path in folder.glob("*.yaml"):
+        assert load_scenario(path)[0]
