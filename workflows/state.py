@@ -38,7 +38,10 @@ class WorkflowState(TypedDict, total=False):
     """Per agent node, the loop's bookkeeping (see ``workflows.agent.state``); no transcripts."""
 
     maps: Annotated[dict[str, Any], merge_deep]
-    """Per map node: ``{"cursor": next index to send, "done": {index: result}}``."""
+    """Per map node: ``{"items", "total", "done": {index: result}}``."""
+
+    locals: dict[str, Any]
+    """In a map item's agent subgraph: ``item`` and ``index``, readable by its templates."""
 
 
 class MapItemState(TypedDict, total=False):

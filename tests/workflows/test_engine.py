@@ -202,3 +202,32 @@ def test_map_items_do_not_carry_inputs_their_body_does_not_read_into_checkpoints
     # LangGraph keeps the run's input three times (input write, first two checkpoints); after the
     # intake step it is an artifact reference, so neither later steps nor map items copy it.
     assert stored < 4 * len(big)
+
+
+def test_a_map_runs_an_agent_per_item_and_an_approval_inside_one_resumes_it(runner, client, fake_model):
+    from connectors.demo import DemoConnector, MemoryDemoStore
+    from datetime import date
+
+    demo = DemoConnector(settings={"today": "2026-11-02"}, secrets={},
+                         store=MemoryDemoStore.seeded(seed=7, today=date(2026, 11, 2)))
+    fake_model.script([
+        {"tool_calls": [{"name": "calculator", "arguments": {"expression": "1+1"}}]}, {"content": "a: fine"},
+        {"tool_calls": [{"name": "demo__create_task", "arguments": {"subject": "Follow up b",
+                                                                    "due_date": "2026-11-09"}}]},
+        {"content": "b: task created"}])
+    run = runner(spec([{"id": "research", "type": "map", "config": {
+        "over": "inputs.accounts", "max_parallel": 1,
+        "node": {"type": "agent", "config": {"instructions": "Look into the account.",
+                                             "task": "Account {{ item }} (#{{ index }}).",
+                                             "tools": ["calculator", "demo.create_task"]}}}}],
+        inputs={"type": "object", "properties": {"accounts": {"type": "array"}}},
+        write_policy={"default": "approve"}), model=client, connectors={"demo": demo})
+    paused = run.start({"accounts": ["a", "b"]})
+    assert [(p["node_id"], p["tool"]) for p in paused] == [("research_i1", "demo.create_task")]
+    assert paused[0]["idempotency_key"] == f"{run.ctx.run_id}:research_i1:s1.c0"
+    assert run.resume({"decision": "approve", "arguments": paused[0]["arguments"], "reason": "",
+                       "decided_by": ["ann"]}) == []
+    assert [r["answer"] for r in run.state["results"]["research"]] == ["a: fine", "b: task created"]
+    assert "Account b (#1)." in fake_model.requests[2]["messages"][1]["content"]
+    assert len(fake_model.requests) == 4  # the resumed agent did not start over
+    assert sum(1 for t in demo.store.tables["activities"].values() if t["subject"] == "Follow up b") == 1

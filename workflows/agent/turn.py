@@ -56,7 +56,7 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
     messages = transcript.load(ctx, a["head"])
     new: list[dict[str, Any]] = []
     if a["head"] is None:
-        names = scope(state, ctx)
+        names = scope(state, ctx, **(state.get("locals") or {}))
         new = [{"role": "system", "content": config.instructions.rstrip() + prompts.SYSTEM_SUFFIX},
                {"role": "user", "content": render(config.task, names)}]
         if config.context is not None:

@@ -1,4 +1,5 @@
-"""``map``: run a body node once per element of a list, ``max_parallel`` at a time.
+"""``map``: run a body node (llm, transform, fetch, compute or agent) once per element of a
+list, ``max_parallel`` at a time.
 
 The dispatcher node (the map's own id) evaluates ``over`` once, then after each batch
 collects results. Its router sends the next batch of items to ``<id>__item`` with
@@ -85,9 +86,32 @@ def _needed(config: MapConfig, state: Mapping[str, Any]) -> tuple[dict[str, Any]
 
 def run_item(spec: WorkflowSpec, node_id: str, config: MapConfig, payload: Mapping[str, Any],
              ctx: RunContext) -> dict[str, Any]:
-    body = config.body
-    run = BODIES[config.node.type]
     index = payload["index"]
     item = payload["item"] if "item" in payload else load(ctx, payload["items"])[index]
-    update = run(spec, node_id, body, payload, ctx, {"item": item, "index": index})
-    return {"maps": {node_id: {"done": {str(payload["index"]): update["results"][node_id]}}}}
+    if config.node.type == "agent":
+        output = _run_agent(spec, node_id, config, payload, ctx, item, index)
+    else:
+        update = BODIES[config.node.type](spec, node_id, config.body, payload, ctx, {"item": item, "index": index})
+        output = update["results"][node_id]
+    return {"maps": {node_id: {"done": {str(index): output}}}}
+
+
+def _run_agent(spec: WorkflowSpec, node_id: str, config: MapConfig, payload: Mapping[str, Any], ctx: RunContext,
+               item: Any, index: int) -> Any:
+    """One item's agent, as a subgraph of this task with the parent's checkpointer.
+
+    Each turn is checkpointed in the task's own namespace, so a lost worker or an approval
+    resumes the item's agent where it was. Its node id is ``<map>_i<index>``, which keeps
+    idempotency keys and events apart between items.
+    """
+    from ..builder import build_graph  # the builder imports this module
+
+    sub_id = f"{node_id}_i{index}"
+    sub_spec = WorkflowSpec.model_validate({
+        "spec_version": 1, "name": spec.name, "nodes": [{"id": sub_id, "type": "agent", "config": config.node.config}],
+        "write_policy": spec.write_policy.model_dump(), "budgets": spec.budgets.model_dump(),
+        "model": spec.model.model_dump()}).model_copy(update={"configs": {sub_id: config.body}})
+    graph = build_graph(sub_spec).compile()
+    final = graph.invoke({"inputs": payload["inputs"], "results": payload["results"], "agents": {}, "maps": {},
+                          "locals": {"item": item, "index": index}}, context=ctx)
+    return final["results"][sub_id]

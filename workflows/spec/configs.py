@@ -218,11 +218,11 @@ class DeliverConfig(NodeConfig):
             yield ("writes", i, "tool"), write.tool
 
 
-MAP_BODIES = ("llm", "transform", "fetch", "compute")
+MAP_BODIES = ("llm", "transform", "fetch", "compute", "agent")
 
 
 class MapBody(Strict):
-    type: Literal["llm", "transform", "fetch", "compute"]
+    type: Literal["llm", "transform", "fetch", "compute", "agent"]
     config: dict[str, Any]
 
 
