@@ -231,3 +231,18 @@ def test_a_map_runs_an_agent_per_item_and_an_approval_inside_one_resumes_it(runn
     assert "Account b (#1)." in fake_model.requests[2]["messages"][1]["content"]
     assert len(fake_model.requests) == 4  # the resumed agent did not start over
     assert sum(1 for t in demo.store.tables["activities"].values() if t["subject"] == "Follow up b") == 1
+
+
+def test_agents_of_a_map_run_side_by_side_each_with_its_own_history(runner, client, fake_model):
+    run = runner(spec([{"id": "each", "type": "map", "config": {
+        "over": "inputs.names", "max_parallel": 3,
+        "node": {"type": "agent", "config": {"instructions": "Check.", "task": "Check {{ item }}.",
+                                             "tools": ["current_time"]}}}}],
+        inputs={"type": "object", "properties": {"names": {"type": "array"}}}), model=client)
+    assert run.start({"names": ["ann", "bo", "cy", "di"]}) == []
+    results = run.state["results"]["each"]
+    assert [r["tool_calls"] for r in results] == [1, 1, 1, 1]  # the fake's default: one call, then answer
+    firsts = sorted(r["messages"][1]["content"] for r in fake_model.requests if len(r["messages"]) == 2)
+    assert firsts == ["Check ann.", "Check bo.", "Check cy.", "Check di."]
+    finals = [r for r in fake_model.requests if any(m["role"] == "tool" for m in r["messages"])]
+    assert all(len([m for m in r["messages"] if m["role"] == "tool"]) == 1 for r in finals)
