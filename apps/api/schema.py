@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -13,3 +14,17 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer",
                 "description": "An API token (`fs_…`), created in the dashboard or with "
                                "`manage.py create_api_token`. It acts in one organization with one role."}
+
+
+class FarsideAutoSchema(AutoSchema):
+    """Documents the errors every operation with a body can answer besides its own:
+    415 for a body that is not JSON."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation and "requestBody" in operation:
+            operation["responses"].setdefault("415", {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "description": "The body is not JSON (send Content-Type: application/json).",
+            })
+        return operation

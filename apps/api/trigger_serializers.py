@@ -12,6 +12,8 @@ from apps.triggers.models import (
     NotifyHook,
     OverlapPolicy,
     Schedule,
+    ScheduleTick,
+    TickOutcome,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -145,3 +147,12 @@ class NotifyHookWithSecretSerializer(NotifyHookSerializer):
 class NotifyHookCreateSerializer(serializers.Serializer):
     workflow = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     url = serializers.URLField(max_length=500)
+
+
+class ScheduleTickSerializer(serializers.ModelSerializer):
+    outcome = serializers.ChoiceField(choices=TickOutcome.choices)
+    run = serializers.UUIDField(source="run_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = ScheduleTick
+        fields = ["tick_at", "outcome", "reason", "run"]

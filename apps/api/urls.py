@@ -40,6 +40,7 @@ urlpatterns = [
     path("connections/<int:connection_id>/rotate/", connections.ConnectionRotateView.as_view()),
     path("schedules/", triggers.ScheduleListView.as_view()),
     path("schedules/<int:schedule_id>/", triggers.ScheduleDetailView.as_view()),
+    path("schedules/<int:schedule_id>/ticks/", triggers.ScheduleTickListView.as_view()),
     path("webhook-endpoints/", triggers.WebhookEndpointListView.as_view()),
     path("webhook-endpoints/<uuid:endpoint_id>/", triggers.WebhookEndpointDetailView.as_view()),
     path("webhook-endpoints/<uuid:endpoint_id>/rotate-secret/", triggers.WebhookEndpointRotateView.as_view()),

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from apps.accounts.actors import Actor
 from apps.common.errors import NotFound
 
-from .models import NotifyHook, Schedule, WebhookDelivery, WebhookEndpoint
+from .models import NotifyHook, Schedule, ScheduleTick, WebhookDelivery, WebhookEndpoint
 
 
 def schedule_list(*, actor: Actor) -> QuerySet[Schedule]:
@@ -40,3 +40,8 @@ def webhook_delivery_list(*, actor: Actor, endpoint_id) -> QuerySet[WebhookDeliv
 
 def notify_hook_list(*, actor: Actor) -> QuerySet[NotifyHook]:
     return NotifyHook.objects.filter(organization=actor.organization).select_related("workflow")
+
+
+def schedule_tick_list(*, actor: Actor, schedule_id: int) -> QuerySet[ScheduleTick]:
+    schedule = schedule_get(actor=actor, schedule_id=schedule_id)
+    return ScheduleTick.objects.filter(schedule=schedule)

@@ -113,3 +113,21 @@ def test_too_many_requests_are_answered_429_with_retry_after(acme, owner_api, se
     response = owner_api.get("/api/v1/me/")
     assert response["Retry-After"] == "30"
     assert error_of(response)["code"] == "rate_limited"
+
+
+def test_the_first_token_can_be_created_from_the_command_line(make_org):
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    actor, user = make_org("Acme")
+    out = StringIO()
+    call_command("create_api_token", user=user.username, org=actor.organization.slug, role="viewer", stdout=out,
+                 stderr=StringIO())
+    token = out.getvalue().strip()
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/v1/me/").json()["role"] == "viewer"
+    assert get_user_model().objects.get(pk=user.pk).api_tokens.count() == 1

@@ -87,3 +87,20 @@ def test_usage_counts_runs_by_status_and_workflow(acme, owner_api, trivial, no_w
     usage = owner_api.get("/api/v1/usage/").json()
     assert usage["totals"]["runs"] == 2 and usage["by_status"] == {"queued": 2}
     assert usage["by_workflow"][0]["workflow_name"] == "trivial" and usage["by_workflow"][0]["runs"] == 2
+
+
+def test_a_schedules_ticks_say_which_run_each_started(acme, owner_api, trivial, no_workers):
+    from datetime import UTC, datetime, timedelta
+
+    from apps.triggers.schedules import schedule_create, schedule_fire
+
+    t0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    schedule = schedule_create(actor=acme, workflow_id=trivial.pk, name="hourly", cron_expression="0 * * * *",
+                               now=t0 - timedelta(minutes=1))
+    schedule_fire(schedule_id=schedule.pk, now=t0)
+    schedule_fire(schedule_id=schedule.pk, now=t0 + timedelta(hours=1))
+
+    ticks = owner_api.get(f"/api/v1/schedules/{schedule.pk}/ticks/").json()["results"]
+    assert [(t["tick_at"][11:16], t["outcome"]) for t in ticks] == [("09:00", "skipped"), ("08:00", "started")]
+    run = owner_api.get(f"/api/v1/runs/{ticks[1]['run']}/").json()
+    assert run["trigger"] == "schedule" and run["trigger_ref"].endswith("T08:00:00+00:00")

@@ -8,6 +8,7 @@ from apps.accounts.actors import Actor
 
 from ..authentication import BearerTokenAuthentication
 from ..errors import api_exception_handler
+from ..schema import FarsideAutoSchema
 from ..throttling import TokenRateThrottle
 
 
@@ -23,6 +24,7 @@ class ApiView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [TokenRateThrottle]
     pagination_class = None
+    schema = FarsideAutoSchema()
 
     def get_exception_handler(self):
         return api_exception_handler

@@ -14,6 +14,7 @@ from ..trigger_serializers import (
     NotifyHookSerializer,
     NotifyHookWithSecretSerializer,
     ScheduleSerializer,
+    ScheduleTickSerializer,
     ScheduleUpdateSerializer,
     ScheduleWriteSerializer,
     SecretRotateSerializer,
@@ -71,6 +72,21 @@ class ScheduleDetailView(ApiView):
         selectors.schedule_get(actor=self.actor, schedule_id=schedule_id)
         schedules.schedule_delete(actor=self.actor, schedule_id=schedule_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScheduleTickListView(ApiView):
+    @extend_schema(operation_id="schedules_ticks", summary="The ticks a schedule acted on, newest first",
+                   tags=["schedules"], parameters=PAGE_PARAMS,
+                   description="Each tick says whether it started a run (and which), was skipped or queued "
+                               "by the overlap policy, or could not start one.",
+                   responses={200: page_of(ScheduleTickSerializer), **error_responses(400, 404)})
+    def get(self, request, schedule_id: int):
+        ticks = selectors.schedule_tick_list(actor=self.actor, schedule_id=schedule_id)
+        return self.paginated(ticks, ScheduleTickSerializer, TickCursor)
+
+
+class TickCursor(NewestFirst):
+    ordering = ("-tick_at", "-id")
 
 
 class WebhookEndpointListView(ApiView):
