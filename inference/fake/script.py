@@ -64,12 +64,14 @@ class Reply(BaseModel):
 
 
 def default_reply(body: dict[str, Any]) -> Reply:
-    """Good enough for demo workflows: think a little; call one offered tool until a tool result
-    is in the conversation; then answer, with JSON valid for `response_format` if one is asked."""
+    """Good enough for demo workflows: think a little; call one offered tool until a result of an
+    offered tool is in the conversation; then answer, with JSON valid for `response_format` if
+    one is asked."""
     messages = body.get("messages") or []
     tools = [t for t in body.get("tools") or () if isinstance(t, dict) and t.get("function")]
     last_user = next((_text(m) for m in reversed(messages) if m.get("role") == "user"), "")
-    has_results = any(m.get("role") == "tool" for m in messages)
+    offered = {t["function"].get("name") for t in tools}
+    has_results = any(name in offered for name in tool_result_names(messages))
     tool = _choose_tool(tools, body.get("tool_choice"), last_user, has_results)
     request = " ".join(last_user.split())[:160]
     if tool is not None:
@@ -92,6 +94,16 @@ def default_reply(body: dict[str, Any]) -> Reply:
     else:
         content = f"This is the fake model's answer to: {request}"
     return Reply(reasoning=f"The user asks: {request}. I have what I need and will answer.", content=content)
+
+
+def tool_result_names(messages: list[dict[str, Any]]) -> list[str]:
+    """The tool name behind each tool message, read from the call it answers (or its `name`).
+
+    Results of tools no longer offered (e.g. a context exchange written into the history
+    before the first call) are not a reason to stop calling the offered ones."""
+    names = {call.get("id"): (call.get("function") or {}).get("name")
+             for m in messages if m.get("role") == "assistant" for call in m.get("tool_calls") or ()}
+    return [names.get(m.get("tool_call_id")) or m.get("name") or "" for m in messages if m.get("role") == "tool"]
 
 
 def _choose_tool(tools: list[dict[str, Any]], choice: Any, last_user: str, has_results: bool) -> dict[str, Any] | None:

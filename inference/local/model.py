@@ -2,8 +2,8 @@
 
 The model is tiny (135M parameters), so the server, not the model, decides the shape of each
 turn, and llama.cpp's JSON-schema grammar makes the model fill it validly:
-- tools offered and no tool result since the last user message (or `tool_choice` requires a
-  call): the output is constrained to `{"name": <one offered tool>, "arguments": <its schema>}`;
+- tools offered and no result of an offered tool since the last user message (or
+  `tool_choice` requires a call): the output is constrained to `{"name": <one offered tool>, "arguments": <its schema>}`;
 - `response_format` json_schema / json_object or `guided_json`: constrained to that schema;
 - otherwise free text.
 """
@@ -147,7 +147,8 @@ def _plan(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, list[str]]:
     choice = body.get("tool_choice", "auto")
     messages = body.get("messages") or []
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
-    fresh = not any(m.get("role") == "tool" for m in messages[last_user + 1:])
+    offered = {t.get("name") for t in tools}
+    fresh = not any(name in offered for name in tool_result_names(messages[last_user + 1:], messages))
     if isinstance(choice, dict):
         wanted = (choice.get("function") or {}).get("name")
         tools = [t for t in tools if t.get("name") == wanted]
@@ -166,6 +167,13 @@ def _plan(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, list[str]]:
     if guided is not None:
         return "json", json.loads(guided) if isinstance(guided, str) else guided, []
     return "text", None, []
+
+
+def tool_result_names(tail: list[dict[str, Any]], messages: list[dict[str, Any]]) -> list[str]:
+    """Tool names behind the tool messages in `tail`, read from the calls they answer."""
+    names = {call.get("id"): (call.get("function") or {}).get("name")
+             for m in messages if m.get("role") == "assistant" for call in m.get("tool_calls") or ()}
+    return [names.get(m.get("tool_call_id")) or m.get("name") or "" for m in tail if m.get("role") == "tool"]
 
 
 def _simplify(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -201,3 +201,16 @@ def test_the_shipped_scenarios_are_valid_and_play_through_the_client() -> None:
     assert outcomes[3].content == "Deal 42 is worth 5,000 EUR."
     for path in folder.glob("*.yaml"):
         assert load_scenario(path)[0]
+
+
+def test_by_default_a_context_exchange_in_the_history_does_not_stop_tool_calls(fake: FakeVLLMServer, client: ChatClient) -> None:
+    context = [
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "functions.read_context:0", "type": "function",
+                                                              "function": {"name": "read_context", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "functions.read_context:0", "name": "read_context", "content": "Q3 targets: 1.2M"},
+    ]
+
+    completion = client.chat(user() + context, [CRM_TOOL])
+
+    assert [c.name for c in completion.tool_calls] == ["search_deals"]
+    assert completion.tool_calls[0].id == "functions.search_deals:1"  # numbered after the context call
