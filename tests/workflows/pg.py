@@ -8,7 +8,18 @@ from collections.abc import Iterator
 
 import psycopg
 
-ADMIN_DSN = os.environ.get("WORKFLOWS_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+def _admin_dsn() -> str:
+    """Where to create the scratch database: WORKFLOWS_PG_DSN, else the server of DATABASE_URL
+    (what scripts/test exports when the cluster wants a password), else local trust auth."""
+    if os.environ.get("WORKFLOWS_PG_DSN"):
+        return os.environ["WORKFLOWS_PG_DSN"]
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql://" + url.split("://", 1)[1].rsplit("/", 1)[0] + "/postgres"
+    return "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+ADMIN_DSN = _admin_dsn()
 
 
 @contextlib.contextmanager
