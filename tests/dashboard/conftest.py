@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,17 +17,47 @@ from tests.apps.conftest import (  # noqa: F401 - fixtures are found by name
     fake_model,
     fake_model_server,
     make_org,
-    no_workers,
     wait_for,
     workflow_from_template,
 )
 from tests.apps.processes import CeleryProcesses, purge_queue
 
 
-@pytest.fixture(scope="session")
+def _other_workers(mine) -> list[int]:
+    """Celery workers this pytest process started through another package's fixture.
+
+    The fixtures of tests/apps are imported here, so a whole-suite run holds two worker
+    sets on one queue; theirs would take our tasks (and race tests that advance runs
+    themselves), so they are stopped while this package runs."""
+    own = {w.pid for w in mine.workers}
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) in own:
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and stat[0] != "Z" and b"celery" in cmdline and b"worker" in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def _stop_other_workers(mine) -> None:
+    pids = _other_workers(mine)
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while _other_workers(mine) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="package")
 def celery(django_db_setup, django_db_blocker, fake_model_server):  # noqa: F811
     """Real worker processes, as in tests/apps, allowed to reach the local SMTP server the
-    browser test starts (connectors refuse loopback addresses unless told otherwise)."""
+    browser test starts (connectors refuse loopback addresses unless told otherwise).
+    Package-scoped: these workers are gone before any other package's tests run."""
     db = settings.DATABASES["default"]
     env = {
         **os.environ,
@@ -35,10 +68,21 @@ def celery(django_db_setup, django_db_blocker, fake_model_server):  # noqa: F811
         "FARSIDE_CONNECTORS_ALLOW_NETWORKS": "127.0.0.0/8",
         "PYTHONUNBUFFERED": "1",
     }
-    purge_queue()
     processes = CeleryProcesses(env)
+    _stop_other_workers(processes)
+    purge_queue()
     yield processes
     processes.stop_all()
+    purge_queue()
+
+
+@pytest.fixture
+def no_workers(celery):
+    """No worker consumes the queue: the test advances runs itself, exactly as a worker would."""
+    celery.stop_all()
+    _stop_other_workers(celery)
+    purge_queue()
+    yield
     purge_queue()
 
 
