@@ -91,6 +91,8 @@ def smtp():
 def page(live_server):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    htmx = Path(__file__).resolve().parents[2] / "static" / "vendor" / "htmx.min.js"
+    assert htmx.exists(), "htmx is not vendored: run scripts/vendor_static.sh (npm ci) before the browser tests"
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # still plain synchronous code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
