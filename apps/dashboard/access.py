@@ -9,17 +9,19 @@ from __future__ import annotations
 import zoneinfo
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404
 from django.shortcuts import redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.actors import Actor, actor_for_user
 from apps.accounts.models import Membership
 from apps.common.errors import NotFound, PermissionDenied
 
 SESSION_KEY = "farside_org_id"
+_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 def current_actor(request) -> Actor | None:
@@ -53,6 +55,10 @@ def org_view(view):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             tz = zoneinfo.ZoneInfo("UTC")
         timezone.activate(tz)
+        # A person's own choice (the language switcher's cookie) wins; else the organization's.
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and actor.organization.language in _LANGUAGES:
+            translation.activate(actor.organization.language)
+            request.LANGUAGE_CODE = actor.organization.language
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:

@@ -52,3 +52,15 @@ def test_times_are_shown_in_the_organizations_time_zone(make_org, signed_in, no_
     html = signed_in(user).get("/runs/").content.decode()
 
     assert "2026-11-03 08:30:00" in html, "23:30 UTC is 08:30 the next day in Tokyo"
+
+
+def test_an_organization_in_japanese_reads_japanese_until_a_person_chooses_otherwise(make_org, signed_in,
+                                                                                     no_workers):
+    actor, user = make_org("Acme")
+    actor.organization.language = "ja"
+    actor.organization.save()
+    browser = signed_in(user)
+    assert "テンプレートから新規作成" in browser.get("/").content.decode()
+
+    post_form(browser, "/i18n/setlang/", {"language": "en", "next": "/"}, page_url="/")
+    assert "New from a template" in browser.get("/").content.decode()
