@@ -106,13 +106,20 @@ def notify_send(*, delivery_id: int, now: datetime, client_factory=None) -> Noti
     return delivery
 
 
-def notify_sweep(*, now: datetime, client_factory=None) -> int:
-    notify_discover(now=now)
+def notify_due(*, now: datetime, limit: int = 100) -> list[int]:
+    """Deliveries to (re)try now, including ones whose sender died mid-send."""
     due = (NotifyDelivery.objects.filter(Q(status=NotifyStatus.PENDING, next_attempt_at__lte=now)
                                          | Q(status=NotifyStatus.SENDING, claimed_until__lt=now))
-           .order_by("next_attempt_at").values_list("pk", flat=True)[:100])
+           .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return list(due)
+
+
+def notify_sweep(*, now: datetime, client_factory=None) -> int:
+    """Discover and send in this process (the Celery sweep sends each as its own task,
+    so one slow receiver cannot hold up the others)."""
+    notify_discover(now=now)
     sent = 0
-    for delivery_id in list(due):
+    for delivery_id in notify_due(now=now):
         if notify_send(delivery_id=delivery_id, now=now, client_factory=client_factory) is not None:
             sent += 1
     return sent

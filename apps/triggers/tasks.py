@@ -20,12 +20,25 @@ def start_pending_events() -> int:
     return events_start_pending()
 
 
+@shared_task(name="triggers.notify_send", ignore_result=True)
+def notify_send(delivery_id: int) -> str | None:
+    from .notify import notify_send as send
+
+    delivery = send(delivery_id=delivery_id, now=timezone.now())
+    return delivery.status if delivery else None
+
+
 @shared_task(name="triggers.sweep", ignore_result=True)
 def sweep() -> int:
+    """Every few seconds (beat): fire schedules whose beat message was lost, start queued
+    ticks, start webhook events whose nudge was lost, and hand due notifications to workers."""
     from .events import events_sweep
-    from .notify import notify_sweep
+    from .notify import notify_discover, notify_due
     from .schedules import schedules_drain, schedules_fire_due
 
     now = timezone.now()
-    return (schedules_fire_due(now=now) + schedules_drain(now=now) + events_sweep(now=now)
-            + notify_sweep(now=now))
+    done = schedules_fire_due(now=now) + schedules_drain(now=now) + events_sweep(now=now)
+    notify_discover(now=now)
+    for delivery_id in notify_due(now=now):
+        notify_send.delay(delivery_id)
+    return done

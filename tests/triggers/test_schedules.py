@@ -172,3 +172,19 @@ def test_the_sweep_fires_a_tick_whose_beat_message_was_lost(acme, trivial, no_wo
     assert schedules_fire_due(now=T0 + timedelta(seconds=10)) == 0, "beat arriving late finds it handled"
     assert schedule_fire(schedule_id=schedule.pk, now=T0 + timedelta(seconds=12)) == []
     assert Run.objects.count() == 1
+
+
+def test_beats_database_scheduler_sees_the_schedule_as_its_cron_in_its_time_zone(acme, trivial):
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    from config.celery import app
+
+    schedule = schedule_create(actor=acme, workflow_id=trivial.pk, name="weekday mornings",
+                               cron_expression="30 7 * * 1-5", timezone="Europe/Paris")
+    # The scheduler only loads crontab rows whose hour is near the current one, so the row
+    # is turned into beat's entry directly, as the scheduler does when it is near.
+    entry = DatabaseScheduler.Entry(PeriodicTask.objects.get(pk=schedule.periodic_task_id), app=app)
+    assert entry.task == "triggers.schedule_fire" and list(entry.args) == [schedule.pk]
+    crontab = entry.schedule
+    assert (crontab.minute, crontab.hour, crontab.day_of_week) == ({30}, {7}, {1, 2, 3, 4, 5})
+    assert str(crontab.tz) == "Europe/Paris"
