@@ -35,6 +35,7 @@ artifact.created  {"artifact": ref, "purpose"}
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 NODE_STARTED = "node.started"
@@ -56,15 +57,25 @@ KINDS = (NODE_STARTED, NODE_FINISHED, NODE_FAILED, MODEL_CALL, TOOL_CALL, TOOL_R
 TEXT_LIMIT = 4000
 
 
-def clip(value: Any, limit: int = TEXT_LIMIT) -> Any:
-    """Shorten strings (recursively) so event payloads stay small."""
+def clip(value: Any, limit: int = TEXT_LIMIT, budget: int = 6000) -> Any:
+    """Shorten strings (recursively) so event payloads stay small; a structure still over
+    ``budget`` characters of JSON becomes ``{"preview": <its JSON, cut>, "chars": <full size>}``."""
+    clipped = _clip(value, limit)
+    if isinstance(clipped, (dict, list)):
+        text = json.dumps(clipped, ensure_ascii=False, default=str)
+        if len(text) > budget:
+            return {"preview": text[:budget] + "…", "chars": len(json.dumps(value, ensure_ascii=False, default=str))}
+    return clipped
+
+
+def _clip(value: Any, limit: int) -> Any:
     if isinstance(value, str):
         return value if len(value) <= limit else value[:limit] + f"… [{len(value) - limit} more chars]"
     if isinstance(value, dict):
-        return {str(k): clip(v, limit) for k, v in list(value.items())[:100]}
+        return {str(k): _clip(v, limit) for k, v in list(value.items())[:100]}
     if isinstance(value, (list, tuple)):
-        items = [clip(v, limit) for v in value[:50]]
+        items = [_clip(v, limit) for v in value[:50]]
         return items + ([f"… [{len(value) - 50} more items]"] if len(value) > 50 else [])
     if value is None or isinstance(value, (int, float, bool)):
         return value
-    return clip(str(value), limit)
+    return _clip(str(value), limit)

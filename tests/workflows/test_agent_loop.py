@@ -271,3 +271,13 @@ def test_a_cold_worker_reads_a_bounded_number_of_transcript_segments(runner, cli
     assert transcript.load(run.ctx, head) == warm
     assert len(reads) <= transcript.SNAPSHOT_EVERY
     assert len(warm) == 2 + 40 * 2 + 1
+
+
+def test_tool_call_events_stay_small_however_big_the_result(runner, client, fake_model):
+    fake_model.script([{"tool_calls": [{"name": "demo__search_deals", "arguments": {"limit": 500}}]},
+                       {"content": "done"}])
+    run = runner(agent_spec(tools=("demo.search_deals",)), model=client)
+    run.start()
+    [event] = run.events("tool.call")
+    assert len(json.dumps(event.payload)) < 8000
+    assert event.payload["result"]["chars"] > 50_000  # says how big the real result was
