@@ -14,6 +14,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,8 @@ class LocalModel:
         temperature = min(float(body.get("temperature", 0.2)), self.max_temperature)
         stream = self.llm.create_completion(
             prompt, max_tokens=max_tokens, temperature=temperature, top_p=float(body.get("top_p", 0.95)),
-            stop=stop, grammar=grammar, stream=True, seed=int(body.get("seed", self.seed)))
+            stop=stop, grammar=grammar, stream=True, seed=int(body.get("seed", self.seed)),
+            repeat_penalty=1.15)  # a 135M model otherwise repeats itself until max_tokens
         generation = Generation(mode=mode, pieces=iter(()), prompt_tokens=len(self.llm.tokenize(prompt.encode(), special=True)))
 
         def pieces() -> Iterator[str]:
@@ -154,19 +156,87 @@ def _plan(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, list[str]]:
         tools = [t for t in tools if t.get("name") == wanted]
     if tools and choice != "none" and (fresh or choice == "required" or isinstance(choice, dict)):
         variants = [{"type": "object", "properties": {"name": {"const": t["name"]},
-                                                      "arguments": t.get("parameters") or {"type": "object"}},
+                                                      "arguments": grammar_schema(t.get("parameters"), 120)},
                      "required": ["name", "arguments"]} for t in tools]
         schema = variants[0] if len(variants) == 1 else {"anyOf": variants}
         return "tool", schema, [t["name"] for t in tools]
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
-        return "json", (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}, []
+        return "json", grammar_schema((fmt.get("json_schema") or {}).get("schema"), 600), []
     if fmt.get("type") == "json_object":
         return "json", {"type": "object"}, []
     guided = body.get("guided_json")
     if guided is not None:
-        return "json", json.loads(guided) if isinstance(guided, str) else guided, []
+        return "json", grammar_schema(json.loads(guided) if isinstance(guided, str) else guided, 600), []
     return "text", None, []
+
+
+def grammar_schema(schema: Any, max_string: int | None = None) -> dict[str, Any]:
+    """The schema, or the closest one llama.cpp's grammar converter accepts.
+
+    Real tool schemas use what the converter rejects: unanchored `pattern`s and constraint-only
+    branches such as `anyOf: [{"required": ["a"]}, {"required": ["b"]}]`. Those are dropped
+    (the arguments are still validated against the full schema before a tool runs); if the
+    result still does not convert, any JSON object is allowed. `max_string` bounds strings
+    that have no `maxLength`: a tiny model can loop inside a string until `max_tokens`."""
+    if not isinstance(schema, dict) or not schema:
+        return {"type": "object"}
+    text = json.dumps(schema, sort_keys=True)
+    return json.loads(_grammar_schema(text, max_string))
+
+
+@lru_cache(maxsize=512)
+def _grammar_schema(text: str, max_string: int | None) -> str:
+    schema = json.loads(text)
+    if max_string is not None:
+        schema = _cap_strings(schema, max_string)
+    for candidate in (schema, _loosen(schema)):
+        if _converts(candidate):
+            return json.dumps(candidate)
+    return json.dumps({"type": "object"})
+
+
+def _cap_strings(node: Any, limit: int) -> Any:
+    if isinstance(node, list):
+        return [_cap_strings(item, limit) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: (value if key in ("enum", "const", "default", "examples") else _cap_strings(value, limit))
+           for key, value in node.items()}
+    if out.get("type") == "string" and "maxLength" not in out and "enum" not in out and "format" not in out:
+        out["maxLength"] = limit
+    return out
+
+
+def _loosen(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_loosen(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "pattern" and isinstance(value, str) and not (value.startswith("^") and value.endswith("$")):
+            continue
+        if key in ("anyOf", "oneOf", "allOf") and isinstance(value, list):
+            kept = [_loosen(v) for v in value if not (isinstance(v, dict) and set(v) <= {"required", "description"})]
+            if kept:
+                out[key] = kept
+            continue
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {name: _loosen(sub) for name, sub in value.items()}  # property names are not keywords
+            continue
+        out[key] = _loosen(value)
+    return out
+
+
+def _converts(schema: dict[str, Any]) -> bool:
+    from llama_cpp import LlamaGrammar
+
+    try:
+        LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+    except Exception:
+        return False
+    return True
 
 
 def tool_result_names(tail: list[dict[str, Any]], messages: list[dict[str, Any]]) -> list[str]:

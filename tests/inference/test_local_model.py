@@ -60,3 +60,29 @@ def test_the_local_model_answers_json_valid_for_a_response_schema(local_url: str
         assert client.context_window() == 2048
 
     jsonschema.validate(json.loads(completion.content), schema)
+
+
+NOTE = {"type": "function", "function": {"name": "demo__create_note", "description": "Add a note to a contact or company",
+        "parameters": {"type": "object", "properties": {
+            "contact_id": {"type": "string", "pattern": "[0-9]+"}, "company_id": {"type": "string"},
+            "text": {"type": "string", "maxLength": 80}},
+            "required": ["text"], "anyOf": [{"required": ["contact_id"]}, {"required": ["company_id"]}]}}}
+
+
+def test_schemas_llama_cpp_cannot_compile_are_loosened_not_abandoned() -> None:
+    from inference.local.model import grammar_schema
+
+    loose = grammar_schema(NOTE["function"]["parameters"])
+
+    assert "anyOf" not in loose and "pattern" not in loose["properties"]["contact_id"]
+    assert loose["properties"]["text"] == {"type": "string", "maxLength": 80}
+    assert loose["required"] == ["text"]
+
+
+def test_the_local_model_calls_a_tool_whose_schema_needed_loosening(local_url: str) -> None:
+    with ChatClient(local_url, MODEL, idle_timeout=120) as client:
+        completion = client.chat([{"role": "user", "content": "Note on contact 42: call back Monday"}], [NOTE], max_tokens=160)
+
+    assert [c.name for c in completion.tool_calls] == ["demo__create_note"]
+    assert completion.tool_calls[0].parse_error is None
+    assert "text" in completion.tool_calls[0].arguments
