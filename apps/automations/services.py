@@ -137,3 +137,17 @@ def connection_rotate_secrets(*, actor: Actor, connection: Connection, secrets: 
     audit_record(actor=actor, action="connection.rotate", target_type="connection", target_id=connection.pk,
                  details={"secret_names": sorted(secrets)})
     return connection
+
+
+@transaction.atomic
+def connection_delete(*, actor: Actor, connection_id: int) -> None:
+    """Delete a connection and its encrypted secrets; runs needing its type then fail with
+    "no <type> connection", which tells a person what to add back."""
+    actor.require("manage")
+    connection = Connection.objects.filter(organization=actor.organization, pk=connection_id).first()
+    if connection is None:
+        raise NotFound("connection not found")
+    details = {"type": connection.connector_type, "name": connection.name}
+    connection.delete()
+    audit_record(actor=actor, action="connection.delete", target_type="connection", target_id=connection_id,
+                 details=details)
