@@ -330,4 +330,6 @@ JA = {
     'Verification': '検証方式',
     'No webhooks yet.': 'Webhook はまだありません。',
     "A run is in progress; its position is highlighted.": "実行中です。現在の位置を強調表示しています。",
+    "Connection “%(name)s” deleted.": "接続「%(name)s」を削除しました。",
+    "Delete this connection? Runs that need it will stop until one is added again.": "この接続を削除しますか？ これを必要とする実行は、接続を追加し直すまで止まります。",
 }

@@ -36,6 +36,7 @@ dashboard_patterns = [
     path("connections/new/", connections.connection_new, name="connection_new"),
     path("connections/<int:connection_id>/", connections.connection_detail, name="connection_detail"),
     path("connections/<int:connection_id>/check/", connections.connection_check, name="connection_check"),
+    path("connections/<int:connection_id>/delete/", connections.connection_remove, name="connection_delete"),
     path("members/", members.members, name="members"),
     path("organizations/switch/", home.switch_organization, name="switch_organization"),
     path("organizations/none/", home.no_organization, name="no_organization"),

@@ -184,3 +184,21 @@ def test_a_password_reset_link_is_sent_by_email(make_org, mailoutbox):
                          {"email": "owner@acme.example"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and "/accounts/reset/" in mailoutbox[0].body
+
+
+def test_a_connection_can_be_checked_and_deleted(make_org, signed_in):
+    from apps.accounts.models import AuditEntry
+
+    _, user = make_org("Acme")
+    browser = signed_in(user)
+    post_form(browser, "/connections/new/", {"name": "Office mail", "connector_type": "email",
+                                             "settings": '{"host": "mail.example", "from_address": "a@acme.example"}',
+                                             "secret_name_0": "password", "secret_value_0": "pw"})
+    connection = Connection.objects.get()
+    checked = post_form(browser, f"/connections/{connection.pk}/check/", {}, page_url="/connections/", follow=True)
+    connection.refresh_from_db()
+    assert connection.last_tested_at is not None and connection.last_test_message in checked.content.decode()
+
+    response = post_form(browser, f"/connections/{connection.pk}/delete/", {}, page_url="/connections/")
+    assert response.status_code == 302 and not Connection.objects.exists()
+    assert AuditEntry.objects.filter(action="connection.delete").count() == 1

@@ -77,6 +77,9 @@ def test_another_organizations_run_cannot_be_cancelled_or_approved(make_org, sig
     run, approval = other_orgs_objects["run"], other_orgs_objects["approval"]
 
     assert post_form(browser, f"/runs/{run.pk}/cancel/", {}, page_url="/runs/").status_code == 404
+    connection = other_orgs_objects["connection"]
+    assert post_form(browser, f"/connections/{connection.pk}/delete/", {}, page_url="/").status_code == 404
+    connection.refresh_from_db()
     response = post_form(browser, f"/approvals/{approval.pk}/", {"decision": "approve", "arguments": "{}"},
                          page_url="/approvals/")
     assert response.status_code == 404

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.api.connections import connection_test
 from apps.automations.selectors import connection_get, connection_list
-from apps.automations.services import connection_create, connection_rotate_secrets
+from apps.automations.services import connection_create, connection_delete, connection_rotate_secrets
 from apps.common.errors import InvalidInput
 
 from ..access import org_view
@@ -71,3 +71,12 @@ def connection_check(request, connection_id: int):
     level = {True: messages.SUCCESS, False: messages.ERROR, None: messages.INFO}[connection.last_test_ok]
     messages.add_message(request, level, connection.last_test_message)
     return redirect("dashboard:connection_detail", connection_id=connection.pk)
+
+
+@org_view
+@require_POST
+def connection_remove(request, connection_id: int):
+    connection = connection_get(actor=request.actor, connection_id=connection_id)
+    connection_delete(actor=request.actor, connection_id=connection.pk)
+    messages.success(request, _("Connection “%(name)s” deleted.") % {"name": connection.name})
+    return redirect("dashboard:connection_list")
