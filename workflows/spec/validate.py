@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Issue, SpecError, format_path
 from ..expressions import ExpressionError, globals_names, references
-from ..tools.catalog import tool_kind
+from ..tools.catalog import suggest, tool_kind
 from .configs import CONFIGS, MAP_BODIES, MapConfig, NodeConfig, TransformConfig
 from .graph import ancestors, cycles_without_exit, reachable
 from .model import WorkflowSpec
@@ -180,7 +180,7 @@ def _check_references(spec: WorkflowSpec, configs: Mapping[str, NodeConfig], iss
         _check_source(expression, ("outputs", name), True, everything, issues)
     for tool in spec.write_policy.tools:
         if tool_kind(tool) is None:
-            issues.append(Issue(f"write_policy.tools.{tool}", f"unknown tool {tool!r}"))
+            issues.append(Issue(f"write_policy.tools.{tool}", f"unknown tool {tool!r}{suggest(tool)}"))
 
 
 class _Scope:
@@ -201,7 +201,7 @@ def _check_config(config: NodeConfig, base: Loc, kind: str, scope: _Scope, spec:
         found = tool_kind(name)
         path = format_path((*base, *loc))
         if found is None:
-            issues.append(Issue(path, f"unknown tool {name!r}"))
+            issues.append(Issue(path, f"unknown tool {name!r}{suggest(name)}"))
         elif kind == "fetch" and found != "read":
             issues.append(Issue(path, f"fetch takes a read operation; {name!r} writes"))
         elif kind == "deliver" and found != "write":

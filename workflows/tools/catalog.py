@@ -67,3 +67,12 @@ def get_tool(name: str) -> Tool:
 
 def builtin_names() -> list[str]:
     return list(BUILTINS)
+
+
+def suggest(name: str) -> str:
+    """A hint for an unknown tool name: the closest known names, if any are close."""
+    import difflib
+
+    known = builtin_names() + [op.name for op in registry.operations()]
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
