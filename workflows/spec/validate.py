@@ -8,6 +8,7 @@ the JSON schemas the spec carries, and every variable each template or expressio
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -232,14 +233,19 @@ def _check_source(source: str, loc: Loc, expression: bool, scope: _Scope, issues
             issues.append(Issue(path, message))
 
 
+def _close(name: str, known: Iterable[str]) -> str:
+    found = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+    return f"; did you mean {found[0]!r}?" if found else ""
+
+
 def _reference_problems(ref: tuple[str, ...], scope: _Scope) -> Iterable[str]:
     dotted = ".".join(ref)
     if ref[0] not in scope.roots:
         yield f"undefined variable {ref[0]!r}"
     elif ref[0] == "inputs" and len(ref) > 1 and scope.input_props is not None and ref[1] not in scope.input_props:
-        yield f"{dotted!r} reads undefined input {ref[1]!r}"
+        yield f"{dotted!r} reads undefined input {ref[1]!r}{_close(ref[1], scope.input_props)}"
     elif ref[0] in ("results", "refs") and len(ref) > 1:
         if ref[1] not in scope.known:
-            yield f"{dotted!r} reads the result of unknown node {ref[1]!r}"
+            yield f"{dotted!r} reads the result of unknown node {ref[1]!r}{_close(ref[1], scope.known)}"
         elif ref[1] not in scope.upstream:
             yield f"{dotted!r} reads the result of {ref[1]!r}, which never runs before this node"
