@@ -281,3 +281,12 @@ def test_tool_call_events_stay_small_however_big_the_result(runner, client, fake
     [event] = run.events("tool.call")
     assert len(json.dumps(event.payload)) < 8000
     assert event.payload["result"]["chars"] > 50_000  # says how big the real result was
+
+
+def test_the_same_call_asked_many_times_in_one_turn_runs_three_times(runner, client, fake_model):
+    same = {"name": "calculator", "arguments": {"expression": "2*2"}}
+    fake_model.script([{"tool_calls": [same] * 5}, {"content": "4"}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    assert results[:3] == ['{"result": 4}'] * 3 and all("already called" in r for r in results[3:])
