@@ -332,4 +332,5 @@ JA = {
     "A run is in progress; its position is highlighted.": "実行中です。現在の位置を強調表示しています。",
     "Connection “%(name)s” deleted.": "接続「%(name)s」を削除しました。",
     "Delete this connection? Runs that need it will stop until one is added again.": "この接続を削除しますか？ これを必要とする実行は、接続を追加し直すまで止まります。",
+    "One per line.": "1 行に 1 つずつ入力してください。",
 }

@@ -45,6 +45,7 @@ def field_for(name: str, prop: dict[str, Any], *, required: bool) -> forms.Field
     if kind == "boolean":
         return forms.BooleanField(**{**common, "required": False})
     if kind == "array":
+        common["help_text"] = common["help_text"] or _("One per line.")
         return ListField(widget=forms.Textarea(attrs={"rows": 3}), **common)
     if kind == "object":
         return forms.JSONField(widget=forms.Textarea(attrs={"rows": 5, "class": "mono"}), **common)
