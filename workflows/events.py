@@ -1,8 +1,10 @@
 """Event kinds a running graph emits through ``ctx.events.emit(kind, payload, node_id=...)``.
 
-Payloads are JSON-serialisable and small: long text is cut to ``TEXT_LIMIT`` characters and
-big results are referenced by artifact id. A node that is re-run after a resume or a lost
-worker emits its events again; consumers that must not double count use the keys given.
+Payloads are JSON-serialisable and small: long text is cut to ``TEXT_LIMIT`` characters, a
+structure over 6000 characters of JSON becomes ``{"preview", "chars"}``, big results are
+referenced by artifact id. A node that is re-run after a lost worker emits its events again
+(approvals excepted, see below); consumers that must not double count use the keys given.
+``node_id`` is the spec node's id; an agent that is a map body uses ``<map>_i<index>``.
 
 node.started      {"type"}                                       a node began (or re-ran); agent turns
                                                                 are type "agent", their tool batches
@@ -22,7 +24,7 @@ tool.call         {"step", "call_id", "tool", "kind", "arguments", "ok", "result
                    "approved", "rejected" or "denied_by_policy"; ``replayed`` marks a write found
                    in the ledger and not performed again.
 tool.rejected     {"step", "call_id", "tool", "reason"}         undeclared tool, invalid arguments,
-                                                                truncated or repeated call
+                                                                over the call budget, or repeated
 approval.requested the interrupt payload (see ``workflows.writes``), once per pause: the re-runs
                    that follow a resume do not report answered approvals again
 approval.decided  {"idempotency_key", "decision", "decided_by", "edited"}, once per answer
