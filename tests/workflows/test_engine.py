@@ -246,3 +246,12 @@ def test_agents_of_a_map_run_side_by_side_each_with_its_own_history(runner, clie
     assert firsts == ["Check ann.", "Check bo.", "Check cy.", "Check di."]
     finals = [r for r in fake_model.requests if any(m["role"] == "tool" for m in r["messages"])]
     assert all(len([m for m in r["messages"] if m["role"] == "tool"]) == 1 for r in finals)
+
+
+def test_an_llm_prompt_larger_than_the_window_fails_before_calling_the_model(runner, client, fake_model):
+    run = runner(spec([{"id": "sum", "type": "llm", "config": {"prompt": "Summarise: {{ inputs.text }}"}}],
+                      inputs={"type": "object", "properties": {"text": {"type": "string"}}},
+                      model={"context_window": 4096, "max_tokens": 1024}), model=client)
+    with pytest.raises(workflows.NodeError, match="split the text with a map"):
+        run.start({"text": "word " * 5000})
+    assert fake_model.requests == []

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
+from inference.budget import estimate_tokens
+from inference.errors import ContextTooLongError
 
 from .. import modelcall
 from ..artifacts import keep_small
@@ -43,8 +45,16 @@ def run(spec: WorkflowSpec, node_id: str, config: LlmConfig, state: Mapping[str,
         params["response_format"] = {"type": "json_schema",
                                      "json_schema": {"name": f"{node_id}_output", "schema": config.output_schema}}
     position = str((extra or {}).get("index", ""))
+    window = spec.model.context_window - params["max_tokens"]
+    if estimate_tokens(messages) > window:
+        raise NodeError(f"the prompt is about {estimate_tokens(messages):,} tokens, more than the {window:,} the "
+                        "model can take; split the text with a map over `| chunks(...)`")
     for attempt in range(2):
-        completion = modelcall.chat(ctx, node_id, messages, None, params, step=attempt)
+        try:
+            completion = modelcall.chat(ctx, node_id, messages, None, params, step=attempt)
+        except ContextTooLongError as exc:
+            raise NodeError(f"the model refused the prompt as too long ({exc}); split the text with a map over "
+                            "`| chunks(...)`") from exc
         text = completion.content or ""
         if completion.finish_reason == "length":
             raise NodeError("the model's answer was cut off by max_tokens; raise max_tokens for this step")
