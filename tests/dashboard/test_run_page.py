@@ -42,7 +42,7 @@ def test_a_refresh_with_news_sends_the_new_events_and_keeps_polling(running):
     assert response.status_code == 200
     assert 'id="ev-3"' in html and 'id="ev-2"' not in html, "only events after the tail's sequence"
     assert 'hx-swap-oob="true"' in html and 'id="run-header"' in html
-    assert "after=3" in html and 'hx-trigger="every 1s"' in html
+    assert "after=3" in html and 'hx-trigger="every 1s"' in html, "a running run is polled every second"
     assert "http://vllm-1:8000/v1" in html and "<details class=\"reasoning\">" in html, "reasoning starts collapsed"
 
 
