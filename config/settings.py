@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryOutcomeEnum": "apps.triggers.models.DeliveryOutcome",
+        "TickOutcomeEnum": "apps.triggers.models.TickOutcome",
+    },
 }
 # Requests per minute per API token (a fixed one-minute window shared by all web processes).
 API_RATE_LIMIT_PER_MINUTE = _int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
