@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -156,3 +158,20 @@ class ScheduleTickSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScheduleTick
         fields = ["tick_at", "outcome", "reason", "run"]
+
+
+class WebhookDeliveryDetailSerializer(WebhookDeliverySerializer):
+    body = serializers.SerializerMethodField(help_text="The raw body as text, or null when it is not UTF-8.")
+    body_base64 = serializers.SerializerMethodField(help_text="The raw body, base64-encoded.")
+
+    class Meta(WebhookDeliverySerializer.Meta):
+        fields = [*WebhookDeliverySerializer.Meta.fields, "body", "body_base64"]
+
+    def get_body(self, delivery) -> str | None:
+        try:
+            return bytes(delivery.body).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def get_body_base64(self, delivery) -> str:
+        return base64.b64encode(bytes(delivery.body)).decode()

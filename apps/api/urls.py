@@ -45,6 +45,8 @@ urlpatterns = [
     path("webhook-endpoints/<uuid:endpoint_id>/", triggers.WebhookEndpointDetailView.as_view()),
     path("webhook-endpoints/<uuid:endpoint_id>/rotate-secret/", triggers.WebhookEndpointRotateView.as_view()),
     path("webhook-endpoints/<uuid:endpoint_id>/deliveries/", triggers.WebhookDeliveryListView.as_view()),
+    path("webhook-endpoints/<uuid:endpoint_id>/deliveries/<int:delivery_id>/",
+         triggers.WebhookDeliveryDetailView.as_view()),
     path("notify-hooks/", triggers.NotifyHookListView.as_view()),
     path("notify-hooks/<int:hook_id>/", triggers.NotifyHookDetailView.as_view()),
     path("usage/", usage.UsageView.as_view()),

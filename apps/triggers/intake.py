@@ -67,6 +67,11 @@ class IntakeResult:
     delivery_id: int | None = None
 
 
+def _error(code: str, message: str) -> dict:
+    """The API's error shape (apps/api/errors.py), so one client parser reads both."""
+    return {"error": {"code": code, "message": message, "problems": []}}
+
+
 def _json(status: int, payload: dict, **kw) -> IntakeResult:
     return IntakeResult(status=status, body=json.dumps(payload).encode(), **kw)
 
@@ -81,7 +86,7 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime, too_
     endpoint = _endpoint(endpoint_id)
     if endpoint is None:
         # Nothing to record against: an unknown id is indistinguishable from a probe.
-        return _json(404, {"error": {"code": "not_found", "message": "no such webhook endpoint"}})
+        return _json(404, _error("not_found", "no such webhook endpoint"))
     record = {
         "organization_id": endpoint.organization_id, "endpoint_id": endpoint.pk, "received_at": now,
         "remote_addr": request.remote_addr, "body_size": len(request.body), "body": request.body,
@@ -122,7 +127,7 @@ def _reject(record: dict, rejection: Rejected, *, keep_body: bool = True) -> Int
         **(record if keep_body else record | {"body": b""}), outcome=DeliveryOutcome.REJECTED,
         status_code=rejection.status, error_code=rejection.code, error=rejection.message[:500])
     log.info("webhook %s rejected: %s", record["endpoint_id"], rejection.code)
-    return _json(rejection.status, {"error": {"code": rejection.code, "message": rejection.message},
+    return _json(rejection.status, {**_error(rejection.code, rejection.message),
                                     "delivery": delivery.pk}, delivery_id=delivery.pk)
 
 
@@ -169,7 +174,7 @@ def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict
     if not accepted:
         if salesforce:
             return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery_id)
-        return _json(409, {"error": {"code": "duplicate_event", "message": message}, "delivery": delivery_id},
+        return _json(409, {**_error("duplicate_event", message), "delivery": delivery_id},
                      delivery_id=delivery_id)
     transaction.on_commit(nudge_workers)
     if salesforce:

@@ -45,3 +45,11 @@ def notify_hook_list(*, actor: Actor) -> QuerySet[NotifyHook]:
 def schedule_tick_list(*, actor: Actor, schedule_id: int) -> QuerySet[ScheduleTick]:
     schedule = schedule_get(actor=actor, schedule_id=schedule_id)
     return ScheduleTick.objects.filter(schedule=schedule)
+
+
+def webhook_delivery_get(*, actor: Actor, endpoint_id, delivery_id: int) -> WebhookDelivery:
+    endpoint = webhook_endpoint_get(actor=actor, endpoint_id=endpoint_id)
+    delivery = WebhookDelivery.objects.filter(endpoint=endpoint, pk=delivery_id).prefetch_related("events").first()
+    if delivery is None:
+        raise NotFound("webhook delivery not found")
+    return delivery

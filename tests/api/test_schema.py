@@ -90,3 +90,10 @@ def test_requests_that_break_the_schema_never_cause_a_server_error(make_org, api
     checks = [not_a_server_error, content_type_conformance, response_schema_conformance]
     assert run_schemathesis(api_client(owner), GenerationMode.NEGATIVE, checks,
                             NEGATIVE_EXAMPLES_PER_OPERATION) >= 40
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")

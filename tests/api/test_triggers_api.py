@@ -48,6 +48,9 @@ def test_a_webhook_endpoint_shows_its_secret_once_and_its_deliveries(owner_api, 
     Client().post(url, b'{"a": 2}', content_type="application/json", HTTP_X_WEBHOOK_TOKEN="wrong")
     deliveries = owner_api.get(f"/api/v1/webhook-endpoints/{created['id']}/deliveries/").json()["results"]
     assert [(d["outcome"], d["status_code"]) for d in deliveries] == [("rejected", 401), ("accepted", 202)]
+    assert len(deliveries[1]["events"]) == 1 and deliveries[0]["events"] == []
+    raw = owner_api.get(f"/api/v1/webhook-endpoints/{created['id']}/deliveries/{deliveries[0]['id']}/").json()
+    assert raw["body"] == '{"a": 2}' and raw["error_code"] == "bad_signature"
 
     second = owner_api.post("/api/v1/webhook-endpoints/", {"workflow": trivial.pk, "source": "zoho",
                                                            "scheme": "shared_token"}, format="json")

@@ -18,6 +18,7 @@ from ..trigger_serializers import (
     ScheduleUpdateSerializer,
     ScheduleWriteSerializer,
     SecretRotateSerializer,
+    WebhookDeliveryDetailSerializer,
     WebhookDeliverySerializer,
     WebhookEndpointCreateSerializer,
     WebhookEndpointSerializer,
@@ -158,6 +159,14 @@ class WebhookDeliveryListView(ApiView):
     def get(self, request, endpoint_id):
         deliveries = selectors.webhook_delivery_list(actor=self.actor, endpoint_id=endpoint_id)
         return self.paginated(deliveries, WebhookDeliverySerializer, DeliveryCursor)
+
+
+class WebhookDeliveryDetailView(ApiView):
+    @extend_schema(operation_id="webhook_endpoints_delivery", summary="One delivery with its raw body",
+                   tags=["webhooks"], responses={200: WebhookDeliveryDetailSerializer, **error_responses(404)})
+    def get(self, request, endpoint_id, delivery_id: int):
+        delivery = selectors.webhook_delivery_get(actor=self.actor, endpoint_id=endpoint_id, delivery_id=delivery_id)
+        return Response(WebhookDeliveryDetailSerializer(delivery).data)
 
 
 class DeliveryCursor(NewestFirst):
