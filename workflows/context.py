@@ -89,3 +89,6 @@ class RunContext:
     timezone: str = "UTC"
     language: str = "en"
     is_cancelled: Callable[[], bool] = lambda: False
+    release_thread: Callable[[], None] | None = None
+    """Called in a thread the engine started (the agent's parallel tool calls), after each
+    call it ran there: the place to close per-thread resources such as a Django connection."""

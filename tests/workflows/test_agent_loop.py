@@ -290,3 +290,15 @@ def test_the_same_call_asked_many_times_in_one_turn_runs_three_times(runner, cli
     run.start()
     results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
     assert results[:3] == ['{"result": 4}'] * 3 and all("already called" in r for r in results[3:])
+
+
+def test_each_tool_call_on_an_engine_thread_releases_that_thread(runner, client, fake_model):
+    import threading
+
+    released = []
+    fake_model.script([{"tool_calls": [{"name": "calculator", "arguments": {"expression": f"{i}+0"}}
+                                       for i in range(5)]}, {"content": "ok"}])
+    run = runner(agent_spec(max_parallel_tools=2), model=client,
+                 release_thread=lambda: released.append(threading.current_thread().name))
+    run.start()
+    assert len(released) == 5 and threading.current_thread().name not in released

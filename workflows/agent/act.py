@@ -128,6 +128,9 @@ def _run_read(p: Planned, ctx: RunContext) -> tuple[bool, Any, float]:
     except Exception as exc:  # any failure of a tool is the model's to handle, as a tool result
         return False, {"error": f"{type(exc).__name__}: {exc}",
                        "retryable": bool(getattr(exc, "retryable", False))}, time.monotonic() - started
+    finally:
+        if ctx.release_thread is not None:
+            ctx.release_thread()
 
 
 def _emit_read(node_id: str, p: Planned, a: AgentState, ctx: RunContext) -> None:
