@@ -19,7 +19,7 @@ from apps.automations.crypto import decrypt_secrets
 from apps.common.errors import InvalidInput
 
 from .events import nudge_workers
-from .mapping import map_inputs
+from .mapping import MISSING, map_inputs, resolve_pointer
 from .models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookScheme
 from .schemes import VERIFIERS, EndpointKeys, InboundRequest, Rejected
 from .schemes.base import body_digest
@@ -82,17 +82,20 @@ def endpoint_keys(endpoint: WebhookEndpoint | IntakeEndpoint) -> EndpointKeys:
     return EndpointKeys(secrets=secrets, settings=endpoint.settings or {})
 
 
-def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime, too_large: bool = False) -> IntakeResult:
+def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
+                    too_large_size: int | None = None) -> IntakeResult:
+    """``too_large_size`` is the size of a body that was refused unread (from Content-Length)."""
     endpoint = _endpoint(endpoint_id)
     if endpoint is None:
         # Nothing to record against: an unknown id is indistinguishable from a probe.
         return _json(404, _error("not_found", "no such webhook endpoint"))
     record = {
         "organization_id": endpoint.organization_id, "endpoint_id": endpoint.pk, "received_at": now,
-        "remote_addr": request.remote_addr, "body_size": len(request.body), "body": request.body,
+        "remote_addr": request.remote_addr, "body": request.body,
+        "body_size": len(request.body) if too_large_size is None else too_large_size,
         "headers": {k: request.headers[k][:300] for k in _KEPT_HEADERS if k in request.headers},
     }
-    if too_large:
+    if too_large_size is not None:
         return _reject(record, Rejected(413, "body_too_large", "the body is larger than this endpoint accepts"),
                        keep_body=False)
     try:
@@ -108,18 +111,17 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime, too_
                 raise Rejected(422, "mapping_failed", str(exc)) from None
             events.append((event_id[:200], inputs))
     except Rejected as rejection:
-        return _reject(record | {"verified": rejection.code in ("malformed_body", "mapping_failed")}, rejection)
+        # Mapping runs only after verification passed; any other refusal proves nothing.
+        return _reject(record | {"verified": rejection.code == "mapping_failed"}, rejection)
     return _accept(endpoint, record, events, now)
 
 
 def _pointer_event_id(endpoint: IntakeEndpoint, payload) -> str | None:
-    from .mapping import _MISSING, resolve_pointer
-
     pointer = (endpoint.settings or {}).get("event_id_pointer")
     if not pointer:
         return None
     value = resolve_pointer(payload, pointer)
-    return None if value is _MISSING or value is None else f"{endpoint.source}:{value}"
+    return None if value is MISSING or value is None else f"{endpoint.source}:{value}"
 
 
 def _reject(record: dict, rejection: Rejected, *, keep_body: bool = True) -> IntakeResult:

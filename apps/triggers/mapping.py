@@ -6,15 +6,15 @@ from typing import Any
 
 from apps.common.errors import InvalidInput, Problem
 
-_MISSING = object()
+MISSING = object()
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:
-    """RFC 6901 JSON pointer; ``""`` is the whole document. Returns _MISSING when absent."""
+    """RFC 6901 JSON pointer; ``""`` is the whole document. Returns MISSING when absent."""
     if pointer == "":
         return document
     if not pointer.startswith("/"):
-        return _MISSING
+        return MISSING
     current = document
     for raw in pointer[1:].split("/"):
         token = raw.replace("~1", "/").replace("~0", "~")
@@ -23,7 +23,7 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
         elif isinstance(current, list) and token.isdigit() and int(token) < len(current):
             current = current[int(token)]
         else:
-            return _MISSING
+            return MISSING
     return current
 
 
@@ -42,7 +42,7 @@ def map_inputs(payload: Any, mapping: dict[str, str], static: dict[str, Any]) ->
     missing = []
     for name, pointer in mapping.items():
         value = resolve_pointer(payload, pointer)
-        if value is _MISSING:
+        if value is MISSING:
             missing.append(Problem(name, f"nothing at {pointer!r} in the payload"))
         else:
             inputs[name] = value

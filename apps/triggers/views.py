@@ -13,27 +13,29 @@ from .intake import webhook_receive
 from .schemes import InboundRequest
 
 
-def _read_body(request: HttpRequest, limit: int) -> tuple[bytes, bool]:
-    """Read at most ``limit`` bytes; says whether the body was larger (then it is dropped)."""
+def _read_body(request: HttpRequest, limit: int) -> tuple[bytes, int | None]:
+    """Read at most ``limit`` bytes. A larger body is dropped unread, and its declared
+    size is returned as the second value (None when the body fits)."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > limit:
-        return b"", True
+        return b"", declared
     data = request.read(limit + 1)
     if len(data) > limit:
-        return b"", True
-    return data, False
+        return b"", max(declared, len(data))
+    return data, None
 
 
 @csrf_exempt
 @require_POST
 def receive(request: HttpRequest, endpoint_id) -> HttpResponse:
-    body, too_large = _read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
+    body, too_large_size = _read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
     inbound = InboundRequest(
         method=request.method or "POST", url=request.build_absolute_uri(),
         headers={k.lower(): v for k, v in request.headers.items()}, body=body,
         remote_addr=request.META.get("REMOTE_ADDR"), query={k: v for k, v in request.GET.items()})
-    result = webhook_receive(endpoint_id=endpoint_id, request=inbound, now=timezone.now(), too_large=too_large)
+    result = webhook_receive(endpoint_id=endpoint_id, request=inbound, now=timezone.now(),
+                             too_large_size=too_large_size)
     return HttpResponse(result.body, status=result.status, content_type=result.content_type)

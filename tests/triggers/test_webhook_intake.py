@@ -137,7 +137,8 @@ def test_an_oversize_body_is_refused_without_being_read(hubspot_hook, no_workers
     _, secret, path = hubspot_hook
     body = json.dumps([{**HUBSPOT_EVENTS[0], "propertyValue": "x" * 4000}]).encode()
     rejected(hubspot_post(Client(), path, secret, body), 413, "body_too_large")
-    assert bytes(WebhookDelivery.objects.get().body) == b""
+    delivery = WebhookDelivery.objects.get()
+    assert bytes(delivery.body) == b"" and delivery.body_size == len(body)
 
 
 def test_an_unknown_endpoint_is_404_and_a_get_is_405(hubspot_hook):
