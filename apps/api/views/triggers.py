@@ -28,6 +28,25 @@ from ..trigger_serializers import (
 from .base import ApiView
 
 DELETED = OpenApiResponse(description="Deleted.")
+WEBHOOK_SCHEMES_DOC = """One endpoint per (workflow, source); the source POSTs to the returned `url`. The secret
+(generated unless given) is returned once.
+
+Schemes and what the sender must send:
+
+* `hubspot`: `X-HubSpot-Signature-v3` + `X-HubSpot-Request-Timestamp` (5-minute window). Set
+  `settings.public_url` when a proxy changes the URL HubSpot called; `settings.hubspot_versions: ["v1", "v2"]`
+  also accepts the older `X-HubSpot-Signature`. Each event of a batch starts its own run.
+* `standard_webhooks`: `webhook-id`, `webhook-timestamp`, `webhook-signature` with a `whsec_` secret.
+* `stripe`: `Stripe-Signature: t=…,v1=…` (several `v1` accepted).
+* `basic`: HTTP Basic with `settings.username` and the secret as password (Pipedrive).
+* `shared_token`: the secret in `settings.token_header` (default `X-Webhook-Token`) or `?token=` (Zoho CRM).
+* `salesforce_soap`: outbound messages; `settings.organization_id` is required, `settings.ip_allowlist` optional;
+  answered with the SOAP acknowledgement. Each Notification starts its own run.
+
+`input_mapping` maps workflow inputs to JSON pointers into each event (`{"deal": "/objectId"}`);
+`static_inputs` are added to every run. Answers: 202 accepted (runs start right after), 401 signature or
+timestamp refused, 400 malformed body, 409 every event already accepted, 413 too large, 422 the mapping found
+nothing. Every request is recorded under `deliveries/`."""
 
 
 class ScheduleListView(ApiView):
@@ -99,7 +118,7 @@ class WebhookEndpointListView(ApiView):
                               NewestFirst)
 
     @extend_schema(operation_id="webhook_endpoints_create", summary="Create a webhook endpoint", tags=["webhooks"],
-                   description="One endpoint per (workflow, source). The secret is returned once.",
+                   description=WEBHOOK_SCHEMES_DOC,
                    request=WebhookEndpointCreateSerializer,
                    responses={201: WebhookEndpointWithSecretSerializer, **error_responses(400, 403, 404)})
     def post(self, request):
