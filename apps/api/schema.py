@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
@@ -17,8 +19,14 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 class FarsideAutoSchema(AutoSchema):
-    """Documents the errors every operation with a body can answer besides its own:
-    415 for a body that is not JSON."""
+    """Documents the errors every operation with a body can answer besides its own (415
+    for a body that is not JSON), and keeps ApiView's docstring, which is for Farside's
+    developers, out of the API reference."""
+
+    def get_description(self) -> str:
+        own_doc = self.view.__class__.__dict__.get("__doc__")
+        method_doc = getattr(getattr(self.view, self.method.lower(), None), "__doc__", None)
+        return inspect.cleandoc(method_doc or own_doc or "")
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
