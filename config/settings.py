@@ -234,6 +234,18 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "TAGS": [
+        {"name": "workflows", "description": "Workflow specs and their immutable versions; YAML export and import."},
+        {"name": "runs", "description": "Start runs (with an Idempotency-Key), follow their events, cancel, "
+                                        "download artifacts."},
+        {"name": "approvals", "description": "Writes waiting for a person: approve, reject or edit the arguments."},
+        {"name": "connections", "description": "Accounts on CRM/ERP systems; secrets are write-only."},
+        {"name": "schedules", "description": "Cron schedules with overlap and catch-up policies."},
+        {"name": "webhooks", "description": "Endpoints CRMs call to start runs, and notifications sent when runs "
+                                            "finish."},
+        {"name": "tokens", "description": "API tokens: one organization, one role, shown once."},
+        {"name": "usage", "description": "Runs and model usage over a period."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DeliveryOutcomeEnum": "apps.triggers.models.DeliveryOutcome",
         "TickOutcomeEnum": "apps.triggers.models.TickOutcome",
