@@ -46,17 +46,20 @@ def next_scheduled(*, actor: Actor) -> dict[int, datetime]:
 
 
 def run_page(*, actor: Actor, workflow_id: int | None = None, status: str | None = None,
-             before=None, size: int = 50) -> tuple[list[Run], Any]:
-    """One page of runs, newest first, keyed by ``created_at`` so page 200 costs what page 1 does.
-    Returns the runs and the cursor of the next page (None on the last)."""
+             before: tuple[datetime, Any] | None = None, size: int = 50) -> tuple[list[Run], Any]:
+    """One page of runs, newest first, keyed by (created_at, id) so page 200 costs what page 1
+    does and runs created in the same instant are neither skipped nor repeated. Returns the
+    runs and the key of the last one when more follow (else None)."""
     runs = (run_list(actor=actor, workflow_id=workflow_id, status=status)
             .only("id", "status", "trigger", "created_at", "started_at", "finished_at", "model_calls",
                   "tool_calls", "prompt_tokens", "completion_tokens", "cached_tokens", "workflow__id",
                   "workflow__name", "version__id", "version__number"))
     if before is not None:
-        runs = runs.filter(created_at__lt=before)
-    rows = list(runs.order_by("-created_at")[: size + 1])
-    cursor = rows[size - 1].created_at if len(rows) > size else None
+        at, run_id = before
+        runs = runs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=run_id)) if run_id else \
+            runs.filter(created_at__lt=at)
+    rows = list(runs.order_by("-created_at", "-pk")[: size + 1])
+    cursor = (rows[size - 1].created_at, rows[size - 1].pk) if len(rows) > size else None
     return rows[:size], cursor
 
 

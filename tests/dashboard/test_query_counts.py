@@ -108,3 +108,19 @@ def test_the_run_page_with_five_thousand_events_reads_in_fixed_queries(make_org,
     with django_assert_num_queries(3 + 2):
         chunk = browser.get(f"/runs/{run.pk}/events/", {"after": 200})
     assert [e.seq for e in chunk.context["events"]][:1] == [201]
+
+
+def test_runs_created_in_the_same_instant_are_neither_skipped_nor_repeated_across_pages(make_org, signed_in,
+                                                                                        no_workers):
+    actor, user = make_org("Acme")
+    workflow = workflow_from_template(actor, "trivial", seed_demo=False)
+    now = timezone.now()
+    Run.objects.bulk_create([Run(organization=actor.organization, workflow=workflow, version=workflow.current_version,
+                                 trigger="api", created_at=now) for _ in range(75)])
+    browser = warm(signed_in(user))
+
+    first = browser.get("/runs/")
+    second = browser.get("/runs/", {"before": first.context["cursor"]})
+
+    seen = [r.pk for r in first.context["runs"]] + [r.pk for r in second.context["runs"]]
+    assert len(seen) == len(set(seen)) == 75 and second.context["cursor"] == ""

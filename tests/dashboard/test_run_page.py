@@ -122,3 +122,17 @@ def test_a_report_is_served_sandboxed_and_markdown_is_cleaned(running):
     assert "<h1>Notes</h1>" in preview and "<strong>bold</strong>" in preview and "<script>" not in preview
     page = browser.get(f"/runs/{run.pk}/").content.decode()
     assert 'iframe class="report" sandbox' in page
+
+
+def test_a_csv_result_is_shown_as_a_table_and_a_pdf_as_a_download(running):
+    run, browser = running
+    csv = Artifact.objects.create(organization_id=run.organization_id, run=run, name="deals.csv", media_type="text/csv",
+                                  size=40, content=b"deal,amount\nAtlas <b>renewal</b>,1200\nNordic,800\n")
+    pdf = Artifact.objects.create(organization_id=run.organization_id, run=run, name="report.pdf",
+                                  media_type="application/pdf", size=8, content=b"%PDF-1.4")
+
+    table = browser.get(f"/artifacts/{csv.pk}/preview/").content.decode()
+    assert "<th>deal</th>" in table and "<td>Atlas &lt;b&gt;renewal&lt;/b&gt;</td>" in table
+    download = browser.get(f"/artifacts/{pdf.pk}/")
+    assert download["Content-Type"] == "application/pdf" and "attachment" in download["Content-Disposition"]
+    assert "Download PDF" in browser.get(f"/runs/{run.pk}/").content.decode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import datetime, timedelta
 
 from django.contrib import messages
@@ -45,16 +46,20 @@ def run_list(request):
         status = None
     workflow_id = request.GET.get("workflow")
     workflow_id = int(workflow_id) if workflow_id and workflow_id.isdigit() else None
-    before = None
-    if request.GET.get("before"):
-        try:
-            before = datetime.fromisoformat(request.GET["before"])
-        except ValueError:
-            before = None
-    runs, cursor = selectors.run_page(actor=request.actor, workflow_id=workflow_id, status=status, before=before)
+    runs, cursor = selectors.run_page(actor=request.actor, workflow_id=workflow_id, status=status,
+                                      before=_parse_cursor(request.GET.get("before", "")))
     return page(request, "dashboard/runs/list.html", {
-        "runs": runs, "cursor": cursor.isoformat() if cursor else "", "status": status or "",
+        "runs": runs, "cursor": f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else "", "status": status or "",
         "workflow_id": workflow_id or "", "statuses": RunStatus.choices})
+
+
+def _parse_cursor(value: str):
+    """``<created_at ISO>_<run id>`` (or a bare timestamp) -> (datetime, id); junk is page one."""
+    stamp, _sep, run_id = value.partition("_")
+    try:
+        return datetime.fromisoformat(stamp), (str(uuid.UUID(run_id)) if run_id else None)
+    except ValueError:
+        return None
 
 
 def _tail_context(run, events, *, after: int, query: str) -> dict:
