@@ -105,6 +105,8 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
             event_id = event.event_id or _pointer_event_id(endpoint, event.payload) or body_digest(request.body)
             if event.event_id is None and len(verified.events) > 1:
                 event_id = f"{event_id}#{index}"
+            if "\x00" in event_id:
+                raise Rejected(400, "malformed_body", "the event id contains the NUL character")
             try:
                 inputs = map_inputs(event.payload, endpoint.input_mapping or {}, endpoint.static_inputs or {})
             except InvalidInput as exc:

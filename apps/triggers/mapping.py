@@ -48,4 +48,17 @@ def map_inputs(payload: Any, mapping: dict[str, str], static: dict[str, Any]) ->
             inputs[name] = value
     if missing:
         raise InvalidInput("the payload does not fit the endpoint's input mapping", missing)
+    if _has_nul(inputs):
+        # PostgreSQL cannot store U+0000 in JSON; refuse it here rather than fail the write.
+        raise InvalidInput("the mapped inputs contain the NUL character, which cannot be stored", [])
     return inputs
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

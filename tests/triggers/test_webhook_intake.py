@@ -310,3 +310,23 @@ def test_with_a_worker_running_a_verified_delivery_becomes_a_finished_run(hubspo
         celery.stop_all()
     assert run.outputs["result"]["greeting"] == "Hello, closedwon!"
     assert WebhookEvent.objects.get().run_id == run.pk
+
+
+def test_a_request_without_a_client_address_is_still_recorded(hubspot_hook, no_workers):
+    _, secret, path = hubspot_hook
+    response = hubspot_post(Client(REMOTE_ADDR=""), path, secret, json.dumps(HUBSPOT_EVENTS).encode())
+
+    assert response.status_code == 202
+    assert WebhookDelivery.objects.get().remote_addr is None
+
+
+def test_a_nul_character_in_the_mapped_data_or_event_id_is_refused_not_a_server_error(acme, trivial, no_workers):
+    endpoint, secret, path = make_endpoint(acme, trivial, "shared_token", source="zoho",
+                                           input_mapping={"name": "/n"}, settings={"event_id_pointer": "/id"})
+
+    response = Client().post(path, json.dumps({"n": "a\u0000b", "id": 1}), content_type="application/json",
+                             HTTP_X_WEBHOOK_TOKEN=secret)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "mapping_failed"
+    response = Client().post(path, json.dumps({"n": "ok", "id": "a\u0000b"}), content_type="application/json",
+                             HTTP_X_WEBHOOK_TOKEN=secret)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_body"
