@@ -122,9 +122,11 @@ def test_a_missing_signature_is_refused(hubspot_hook, no_workers):
              "missing_signature")
 
 
-def test_a_signed_body_that_is_not_json_is_refused(hubspot_hook, no_workers):
+@pytest.mark.parametrize("body", [b"{not json", b'[{"eventId": 1, "propertyValue": NaN}]', b"\xff\xfe",
+                                  b"[" * 100_000])
+def test_a_signed_body_that_is_not_json_is_refused(hubspot_hook, no_workers, body):
     _, secret, path = hubspot_hook
-    rejected(hubspot_post(Client(), path, secret, b"{not json"), 400, "malformed_body")
+    rejected(hubspot_post(Client(), path, secret, body), 400, "malformed_body")
 
 
 def test_a_payload_without_the_mapped_field_is_refused(hubspot_hook, no_workers):

@@ -100,10 +100,16 @@ def require(request: InboundRequest, name: str) -> str:
     return value
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_json(body: bytes) -> Any:
+    """Strict JSON: Python's parser also takes NaN and Infinity, which are not JSON and
+    which PostgreSQL would refuse later."""
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise Rejected(400, "malformed_body", "the body is not valid UTF-8 JSON") from None
 
 
