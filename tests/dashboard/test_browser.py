@@ -252,3 +252,41 @@ def test_a_new_user_builds_runs_approves_and_reads_each_template(page, celery, f
         shot(page, f"{template}-5-report-in-place")
         page.goto(f"/artifacts/{reports[0].pk}/")
         shot(page, f"{template}-6-report")
+
+
+def test_a_person_changes_a_workflow_in_the_composer_without_reloading(page, no_workers):
+    from apps.automations.services import workflow_create
+
+    user = user_create(username="builder", password="a-long-pass-phrase-42")
+    org = organization_create(name="Buildco", owner=user)
+    from apps.accounts.actors import actor_for_user
+
+    actor = actor_for_user(user=user, organization_id=org.pk)
+    workflow = workflow_create(actor=actor, name="Greeter", spec=workflows.templates.load("trivial"))
+    page.goto("/accounts/login/")
+    page.fill("[name=username]", "builder")
+    page.fill("[name=password]", "a-long-pass-phrase-42")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+    page.goto(f"/workflows/{workflow.pk}/composer/")
+    page.evaluate("window.__sameDocument = true")
+    page.fill("[name=add-node_id]", "whisper")
+    page.select_option("[name=add-type]", "transform")
+    page.select_option("[name=add-after]", "pack")
+    page.fill("[name=add-config]", "template: '{{ results.greet | lower }}'")
+    page.get_by_role("button", name="Add node").click()
+    page.locator("#composer .graph [data-node=whisper]").wait_for()
+    shot(page, "composer-1-node-added")
+
+    page.select_option("[name=add-type]", "transform")
+    page.fill("[name=add-node_id]", "broken")
+    page.select_option("[name=add-after]", "whisper")
+    page.fill("[name=add-config]", "nonsense_key: 1")
+    page.get_by_role("button", name="Add node").click()
+    page.locator("#composer .form-errors").wait_for()
+    shot(page, "composer-2-refused")
+    assert page.evaluate("window.__sameDocument === true"), "the composer swapped in place"
+    workflow.refresh_from_db()
+    assert workflow.current_version.number == 2
+    assert [n["id"] for n in workflow.current_version.spec["nodes"]][-1] == "whisper"
