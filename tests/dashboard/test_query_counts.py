@@ -101,6 +101,7 @@ def test_the_run_page_with_five_thousand_events_reads_in_fixed_queries(make_org,
     with django_assert_num_queries(PAGE_BASE + 5):
         response = browser.get(f"/runs/{run.pk}/")
     assert response.context["backlog"] and len(response.context["events"]) == 200
+    assert 'hx-trigger="revealed"' in response.content.decode(), "older events load as the reader scrolls"
     # A live refresh after the last event: run and events only.
     with django_assert_num_queries(3 + 2):
         tail = browser.get(f"/runs/{run.pk}/events/", {"after": 5000, "status": "running", "poll": "1"})
