@@ -51,6 +51,7 @@ class Generation:
     mode: str  # "tool", "json" or "text"
     pieces: Iterator[str]
     prompt_tokens: int
+    cached_tokens: int = 0
     text: list[str] = field(default_factory=list)
     completion_tokens: int = 0
     finish_reason: str = "stop"
@@ -92,11 +93,17 @@ class LocalModel:
             except Exception:  # a schema feature llama.cpp cannot compile: fall back to any JSON
                 grammar = LlamaGrammar.from_string(_JSON_GBNF, verbose=False)
         temperature = min(float(body.get("temperature", 0.2)), self.max_temperature)
+        tokens = self.llm.tokenize(prompt.encode(), special=True)
+        # llama.cpp keeps the previous sequence's KV and re-evaluates only past the common prefix.
+        previous = self.llm.input_ids[: self.llm.n_tokens].tolist()
+        cached = next((i for i, (a, b) in enumerate(zip(previous, tokens)) if a != b), min(len(previous), len(tokens)))
         stream = self.llm.create_completion(
             prompt, max_tokens=max_tokens, temperature=temperature, top_p=float(body.get("top_p", 0.95)),
             stop=stop, grammar=grammar, stream=True, seed=int(body.get("seed", self.seed)),
-            repeat_penalty=1.15)  # a 135M model otherwise repeats itself until max_tokens
-        generation = Generation(mode=mode, pieces=iter(()), prompt_tokens=len(self.llm.tokenize(prompt.encode(), special=True)))
+            # Free text: a 135M model otherwise repeats itself until max_tokens. Not in JSON,
+            # where arguments should copy dates and ids from the conversation.
+            repeat_penalty=1.15 if grammar is None else 1.0)
+        generation = Generation(mode=mode, pieces=iter(()), prompt_tokens=len(tokens), cached_tokens=min(cached, len(tokens) - 1))
 
         def pieces() -> Iterator[str]:
             for chunk in stream:
@@ -156,7 +163,7 @@ def _plan(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, list[str]]:
         tools = [t for t in tools if t.get("name") == wanted]
     if tools and choice != "none" and (fresh or choice == "required" or isinstance(choice, dict)):
         variants = [{"type": "object", "properties": {"name": {"const": t["name"]},
-                                                      "arguments": grammar_schema(t.get("parameters"), 120)},
+                                                      "arguments": grammar_schema(t.get("parameters"), 64)},
                      "required": ["name", "arguments"]} for t in tools]
         schema = variants[0] if len(variants) == 1 else {"anyOf": variants}
         return "tool", schema, [t["name"] for t in tools]
@@ -187,13 +194,56 @@ def grammar_schema(schema: Any, max_string: int | None = None) -> dict[str, Any]
 
 @lru_cache(maxsize=512)
 def _grammar_schema(text: str, max_string: int | None) -> str:
-    schema = json.loads(text)
+    schema = _fix_patterns(json.loads(text))
     if max_string is not None:
         schema = _cap_strings(schema, max_string)
     for candidate in (schema, _loosen(schema)):
         if _converts(candidate):
             return json.dumps(candidate)
     return json.dumps({"type": "object"})
+
+
+_FORMATS_WITH_RULES = {"date", "time", "date-time", "uuid"}
+_CLASSES = {"d": "0-9", "w": "A-Za-z0-9_", "s": " \\t"}
+
+
+def _spell_escapes(pattern: str) -> str:
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in _CLASSES:
+                out.append(_CLASSES[nxt] if in_class else f"[{_CLASSES[nxt]}]")
+            else:
+                out.append(char + nxt)
+            i += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _fix_patterns(node: Any) -> Any:
+    """llama-cpp-python's converter reads `\\d` in a pattern as the letter d, and lets a pattern
+    win over a `format` it has a rule for: drop such patterns, spell the escapes out."""
+    if isinstance(node, list):
+        return [_fix_patterns(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: (value if key in ("enum", "const", "default", "examples") else _fix_patterns(value))
+           for key, value in node.items()}
+    pattern = out.get("pattern")
+    if isinstance(pattern, str) and out.get("type") == "string":
+        if out.get("format") in _FORMATS_WITH_RULES:
+            del out["pattern"]
+        else:
+            out["pattern"] = _spell_escapes(pattern)
+    return out
 
 
 def _cap_strings(node: Any, limit: int) -> Any:
@@ -247,19 +297,22 @@ def tool_result_names(tail: list[dict[str, Any]], messages: list[dict[str, Any]]
 
 
 def _simplify(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Plain system/user/assistant turns the model's ChatML template can render."""
+    """Plain system/user/assistant turns the model's ChatML template can render.
+
+    Tool calls are left out of assistant turns (a tiny model imitates whatever text stands
+    for them) and tool results become user turns headed by the tool's name."""
     names = {}
     out: list[dict[str, str]] = []
     for message in messages:
         role, content = message.get("role"), _text(message.get("content"))
         if role == "assistant":
             for call in message.get("tool_calls") or ():
-                function = call.get("function") or {}
-                names[call.get("id")] = function.get("name")
-                content += f"\nI called {function.get('name')} with {function.get('arguments')}."
-            out.append({"role": "assistant", "content": content.strip()})
+                names[call.get("id")] = (call.get("function") or {}).get("name")
+            if content.strip():
+                out.append({"role": "assistant", "content": content.strip()})
         elif role == "tool":
-            out.append({"role": "user", "content": f"Result of {names.get(message.get('tool_call_id'), 'the tool')}: {content}"})
+            name = names.get(message.get("tool_call_id")) or message.get("name") or "a tool"
+            out.append({"role": "user", "content": f"Data from {name}:\n{content}"})
         elif role in ("system", "developer"):
             out.append({"role": "system", "content": content})
         else:

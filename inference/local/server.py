@@ -95,7 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
                            "function": {"name": call["name"], "arguments": call["arguments"]}}]
         finish = "tool_calls" if tool_calls else generation.finish_reason
         usage = {"prompt_tokens": generation.prompt_tokens, "completion_tokens": generation.completion_tokens,
-                 "total_tokens": generation.prompt_tokens + generation.completion_tokens}
+                 "total_tokens": generation.prompt_tokens + generation.completion_tokens,
+                 "prompt_tokens_details": {"cached_tokens": generation.cached_tokens}}
         content = "" if generation.mode == "tool" else "".join(generation.text)
         if not stream:
             message = {"role": "assistant", "content": content or None, "reasoning_content": None, "tool_calls": tool_calls}
