@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 
+from inference._process import wait_for_stop
 from inference.fake import FakeVLLMServer, load_scenario
 
 
@@ -28,12 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     server = FakeVLLMServer(args.host, args.port, **config).start()
     server.script(replies)
     print(f"fake vLLM serving {args.model} at {server.url} ({len(replies)} scripted replies)", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    wait_for_stop()
     server.stop()
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import threading
 
+from inference._process import wait_for_stop
 from inference.local.model import LocalModel
 from inference.local.server import LocalServer
 
@@ -26,12 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     host, port = server.server_address[:2]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"local model {args.served_model_name} ({model.path.name}) serving at http://{host}:{port}/v1", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    wait_for_stop()
     server.shutdown()
 
 
