@@ -97,7 +97,7 @@ def main() -> None:
     report("run list, first page of 10k runs", samples, first)
     oldest = Run.objects.order_by("created_at").values_list("created_at", flat=True)[60]
     report("run list, a page near the end", *timed(client, "/runs/", {"before": oldest.isoformat()}))
-    report("run detail, 5k events (first 200 shown)", *timed(client, f"/runs/{live.pk}/"))
+    report("run detail, 5k events (first 100 shown)", *timed(client, f"/runs/{live.pk}/"))
     report("run detail, search in 5k events", *timed(client, f"/runs/{live.pk}/", {"q": "pipeline"}))
 
     idle = {"after": EVENTS, "status": "running", "poll": "1"}

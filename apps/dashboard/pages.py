@@ -21,10 +21,16 @@ def _pending_approvals(request) -> int:
     return Approval.objects.filter(organization=request.actor.organization, status=ApprovalStatus.PENDING).count()
 
 
+def permissions(actor) -> dict[str, bool]:
+    """What the actor's role allows, for templates to offer only the actions that will work."""
+    return {name: actor.can(name) for name in ("run", "edit", "approve", "manage")}
+
+
 def page(request, template: str, context: dict[str, Any] | None = None, *, status: int = 200):
     context = dict(context or {})
     context.setdefault("actor", request.actor)
     context.setdefault("nav", template.split("/")[1].removesuffix(".html"))
+    context["may"] = permissions(request.actor)
     context["nav_memberships"] = SimpleLazyObject(lambda: _memberships(request))
     context["nav_pending"] = SimpleLazyObject(lambda: _pending_approvals(request))
     return render(request, template, context, status=status)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.dashboard.views.runs import CHUNK
 from apps.runs.models import Run, RunEvent
 from apps.runs.services import run_create
 
@@ -100,15 +101,15 @@ def test_the_run_page_with_five_thousand_events_reads_in_fixed_queries(make_org,
     # run, events, node states, artifacts, pending approvals
     with django_assert_num_queries(PAGE_BASE + 5):
         response = browser.get(f"/runs/{run.pk}/")
-    assert response.context["backlog"] and len(response.context["events"]) == 200
+    assert response.context["backlog"] and len(response.context["events"]) == CHUNK
     assert 'hx-trigger="revealed"' in response.content.decode(), "older events load as the reader scrolls"
     # A live refresh after the last event: run and events only.
     with django_assert_num_queries(3 + 2):
         tail = browser.get(f"/runs/{run.pk}/events/", {"after": 5000, "status": "running", "poll": "1"})
     assert tail.status_code == 204
     with django_assert_num_queries(3 + 2):
-        chunk = browser.get(f"/runs/{run.pk}/events/", {"after": 200})
-    assert [e.seq for e in chunk.context["events"]][:1] == [201]
+        chunk = browser.get(f"/runs/{run.pk}/events/", {"after": CHUNK})
+    assert [e.seq for e in chunk.context["events"]][:1] == [CHUNK + 1]
 
 
 def test_runs_created_in_the_same_instant_are_neither_skipped_nor_repeated_across_pages(make_org, signed_in,

@@ -44,6 +44,7 @@ def test_a_refresh_with_news_sends_the_new_events_and_keeps_polling(running):
     assert 'hx-swap-oob="true"' in html and 'id="run-header"' in html
     assert "after=3" in html and 'hx-trigger="every 1s"' in html, "a running run is polled every second"
     assert "http://vllm-1:8000/v1" in html and "<details class=\"reasoning\">" in html, "reasoning starts collapsed"
+    assert "Cancel run" in html, "the refreshed header keeps the cancel button"
 
 
 def test_a_refresh_without_news_sends_nothing(running):

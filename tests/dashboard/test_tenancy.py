@@ -122,6 +122,7 @@ def test_a_viewer_cannot_start_or_cancel_runs(make_org, signed_in, no_workers):
     workflow = workflow_from_template(owner, "trivial", seed_demo=False)
     browser = signed_in(viewer)
 
+    assert "Run now" not in browser.get(f"/workflows/{workflow.pk}/").content.decode(), "no button that would fail"
     response = post_form(browser, f"/workflows/{workflow.pk}/run/", {"name": "Ada"})
     assert response.status_code == 403
     assert not Run.objects.exists()

@@ -31,9 +31,10 @@ from apps.runs.services import run_cancel
 from .. import selectors
 from ..access import org_view
 from ..graph import layout
-from ..pages import page
+from ..pages import page, permissions
 
-CHUNK = 200
+# Events per piece of timeline: the page opens with this many, scrolling loads the next.
+CHUNK = 100
 STOP_POLLING = 286
 # A run cancelled before any worker touched it writes no final event; stop waiting for one.
 FINAL_EVENT_GRACE = timedelta(seconds=5)
@@ -103,6 +104,7 @@ def run_events(request, run_id):
     if polled and not events and request.GET.get("status") == run.status and context["live"]:
         return HttpResponse(status=204)
     context["oob"] = True
+    context["may"] = permissions(request.actor)
     # Live news may move the graph or add a result; an older chunk (show more) changes neither.
     if polled and any(event.kind.startswith("node.") for event in events):
         context["picture"] = layout(run.version.spec, selectors.run_node_states(run=run))
