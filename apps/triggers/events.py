@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 from apps.accounts.actors import system_actor
 from apps.common.errors import InvalidInput, NotFound
@@ -62,6 +62,9 @@ class _Nudger:
                 start_pending_events.apply_async()
             except Exception:  # noqa: BLE001 - rows are durable; the sweep starts them later
                 log.warning("could not nudge the workers about webhook events", exc_info=True)
+            finally:
+                # Only an eagerly run task (tests) touches the database from this thread.
+                connections.close_all()
 
 
 _nudger = _Nudger()
