@@ -86,8 +86,11 @@ def main() -> None:
     RunEvent.objects.bulk_create([(model_call if i % 2 else tool_call)(live, i + 1) for i in range(EVENTS)],
                                  batch_size=2000)
 
-    with connection.cursor() as cursor:  # as autovacuum would after a bulk load; else the planner guesses 5 rows
-        cursor.execute("ANALYZE")
+    # What autovacuum does after a bulk load: without statistics the planner guesses 5 rows,
+    # and without the visibility map it prices index-only scans as heap reads and picks
+    # the global created_at index for "latest run of each workflow" (50 ms instead of 0.6).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     client = Client()
     client.force_login(get_user_model().objects.get(pk=actor.user_id))
     print(f"runs in the organization: {RUNS + 1:,}; events of the live run: {EVENTS:,}; {REPEAT} requests each\n")

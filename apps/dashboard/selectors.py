@@ -19,14 +19,15 @@ from apps.runs.selectors import run_list
 def workflow_list_with_last_run(*, actor: Actor) -> QuerySet:
     """Workflows with the status and time of their latest run, in one query.
 
-    PostgreSQL answers each latest-run subquery from the single-column ``created_at`` index
-    (walking back until the workflow's newest run) rather than from (workflow, -created_at):
-    18-50 ms for 50 workflows and 10k runs, 0.5 ms once that index is gone (bench/dashboard_pages.py)."""
-    latest = Run.objects.filter(workflow=OuterRef("pk")).order_by("-created_at")
+    The time comes from the (workflow, -created_at) index alone; the run is then found by
+    equality on both columns. Asked for the latest run's id and status directly, PostgreSQL
+    walked the global created_at index instead (37 ms against 1 ms, 50 workflows, 10k runs)."""
+    latest_at = Run.objects.filter(workflow=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    latest = Run.objects.filter(workflow=OuterRef("pk"), created_at=OuterRef("last_run_at")).order_by("-pk")
     return (workflow_list(actor=actor).defer("current_version__spec")
+            .annotate(last_run_at=Subquery(latest_at))
             .annotate(last_run_id=Subquery(latest.values("pk")[:1]),
-                      last_run_status=Subquery(latest.values("status")[:1]),
-                      last_run_at=Subquery(latest.values("created_at")[:1]))
+                      last_run_status=Subquery(latest.values("status")[:1]))
             .order_by("name"))
 
 
