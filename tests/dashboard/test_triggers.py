@@ -92,3 +92,15 @@ def test_a_webhook_page_lists_deliveries_with_verification_and_the_run_started(s
 
     assert "evt-1" in html and f"/runs/{run.pk}/" in html
     assert "bad signature" in html and html.count('class="bad">✗') == 1
+
+
+def test_the_cron_preview_in_japanese_names_the_days(setup):
+    from django.utils import translation
+
+    from apps.dashboard.cron_preview import preview
+
+    with translation.override("ja"):
+        assert preview("0 8 * * 1-5", "Asia/Tokyo").sentence == "月曜日から金曜日の 08:00"
+        assert preview("30 7 * * *", "Asia/Tokyo").sentence == "毎日 07:30"
+        assert preview("*/15 * * * *", "Asia/Tokyo").sentence == "15 分ごと"
+        assert len(preview("5 4 1-7 * 1", "Asia/Tokyo").next_times) == 5

@@ -66,3 +66,23 @@ _STATUS_LABELS = {
 def status_label(value) -> str:
     """A run's or an approval's status in the reader's language."""
     return _STATUS_LABELS.get(value, value)
+
+
+# Other apps' choice labels are plain English; these are the ones the dashboard shows.
+_CHOICE_LABELS = {
+    "role": {"owner": _("Owner"), "admin": _("Admin"), "editor": _("Editor"), "approver": _("Approver"),
+             "viewer": _("Viewer")},
+    "trigger": {"dashboard": _("Dashboard"), "api": _("API"), "schedule": _("Schedule"), "webhook": _("Webhook"),
+                "cli": _("Command line")},
+    "overlap": {"skip": _("Skip the tick while the previous run is unfinished"),
+                "queue": _("Start it after the previous run finishes"), "allow": _("Start it anyway")},
+    "delivery": {"accepted": _("Accepted"), "rejected": _("Rejected"), "duplicate": _("Duplicate")},
+    "tick": {"started": _("Started a run"), "skipped": _("Skipped (previous run unfinished)"),
+             "queued": _("Queued behind the previous run"), "failed": _("Could not start a run")},
+}
+
+
+@register.filter
+def label(value, kind: str) -> str:
+    """``{{ membership.role|label:"role" }}``: a choice value in the reader's language."""
+    return _CHOICE_LABELS.get(kind, {}).get(value, value)
