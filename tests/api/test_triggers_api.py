@@ -107,3 +107,4 @@ def test_a_schedules_ticks_say_which_run_each_started(acme, owner_api, trivial, 
     assert [(t["tick_at"][11:16], t["outcome"]) for t in ticks] == [("09:00", "skipped"), ("08:00", "started")]
     run = owner_api.get(f"/api/v1/runs/{ticks[1]['run']}/").json()
     assert run["trigger"] == "schedule" and run["trigger_ref"].endswith("T08:00:00+00:00")
+
