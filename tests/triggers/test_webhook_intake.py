@@ -332,3 +332,17 @@ def test_a_nul_character_in_the_mapped_data_or_event_id_is_refused_not_a_server_
     response = Client().post(path, json.dumps({"n": "ok", "id": "a\u0000b"}), content_type="application/json",
                              HTTP_X_WEBHOOK_TOKEN=secret)
     assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_body"
+
+
+def test_the_portable_write_used_on_sqlite_dedupes_the_same_way(hubspot_hook, no_workers, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", "sqlite")  # the embedded mode's code path, on this database
+    _, secret, path = hubspot_hook
+    second = {**HUBSPOT_EVENTS[0], "eventId": 102, "propertyValue": "contractsent"}
+
+    assert hubspot_post(Client(), path, secret, json.dumps(HUBSPOT_EVENTS).encode()).status_code == 202
+    response = hubspot_post(Client(), path, secret, json.dumps([HUBSPOT_EVENTS[0], second]).encode())
+    assert response.status_code == 202 and response.json()["new_events"] == 1
+    assert hubspot_post(Client(), path, secret, json.dumps([second]).encode()).status_code == 409
+    assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == ["hubspot:101", "hubspot:102"]
