@@ -46,3 +46,18 @@ def test_one_sweep_fires_due_schedules_starts_lost_events_and_sends_notification
     notification = NotifyDelivery.objects.get(run=finished)
     assert notification.attempts == 1 and notification.status == "failed"
     assert "refusing to connect" in notification.last_error, "loopback is refused without the operator's allowlist"
+
+
+def test_run_triggers_once_does_the_sweep_without_celery(acme, trivial, no_workers):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    schedule = schedule_create(actor=acme, workflow_id=trivial.pk, name="every minute", cron_expression="* * * * *",
+                               now=timezone.now() - timedelta(minutes=1, seconds=30))
+    out = StringIO()
+    call_command("run_triggers", once=True, stdout=out)
+
+    assert ScheduleTick.objects.filter(schedule=schedule, outcome="started").count() == 1
+    assert "trigger action" in out.getvalue()
