@@ -178,6 +178,9 @@ def _advance(run: Run, worker: str, events: DbEventSink) -> SliceOutcome:
             connectors=connector_provider(run), events=events, artifacts=DbArtifactStore(run),
             ledger=DbWriteLedger(run), timezone=tz, language=language,
             is_cancelled=lambda: control.drain_requested,
+            # Tool calls on the agent's own threads open their own connections; close them
+            # there, or every parallel call would leave one behind.
+            release_thread=lambda: connection.close(),
         )
         graph_input = _graph_input(graph, config, run, spec)
         deadline = time.monotonic() + settings.RUN_SLICE_SECONDS
