@@ -103,6 +103,8 @@ def test_the_run_page_with_five_thousand_events_reads_in_fixed_queries(make_org,
         response = browser.get(f"/runs/{run.pk}/")
     assert response.context["backlog"] and len(response.context["events"]) == CHUNK
     assert 'hx-trigger="revealed"' in response.content.decode(), "older events load as the reader scrolls"
+    later_page = browser.get(f"/runs/{run.pk}/", {"after": 4950})
+    assert [e.seq for e in later_page.context["events"]] == list(range(4951, 5001)), "without JS, a later page"
     # A live refresh after the last event: run and events only.
     with django_assert_num_queries(3 + 2):
         tail = browser.get(f"/runs/{run.pk}/events/", {"after": 5000, "status": "running", "poll": "1"})

@@ -54,6 +54,13 @@ def run_list(request):
         "workflow_id": workflow_id or "", "statuses": RunStatus.choices})
 
 
+def _after(request) -> int:
+    try:
+        return max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        return 0
+
+
 def _parse_cursor(value: str):
     """``<created_at ISO>_<run id>`` (or a bare timestamp) -> (datetime, id); junk is page one."""
     stamp, _sep, run_id = value.partition("_")
@@ -81,9 +88,10 @@ def _final_event_written(run, last_seq: int) -> bool:
 def run_detail(request, run_id):
     run = run_get(actor=request.actor, run_id=run_id)
     query = request.GET.get("q", "").strip()[:200]
-    events = selectors.run_event_chunk(run=run, limit=CHUNK, query=query)
+    after = _after(request)  # without JS, "show more" opens the page from a later event
+    events = selectors.run_event_chunk(run=run, after_seq=after, limit=CHUNK, query=query)
     states = selectors.run_node_states(run=run)
-    context = _tail_context(run, events, after=0, query=query)
+    context = _tail_context(run, events, after=after, query=query)
     context.update({"picture": layout(run.version.spec, states), "artifacts": _artifact_views(run),
                     "approvals": list(run.approvals.filter(status="pending"))})
     return page(request, "dashboard/runs/detail.html", context)
@@ -93,10 +101,7 @@ def run_detail(request, run_id):
 def run_events(request, run_id):
     """The tail: events after ``after``; polled while the run is live, clicked for a backlog."""
     run = run_get(actor=request.actor, run_id=run_id)
-    try:
-        after = max(0, int(request.GET.get("after", "0")))
-    except ValueError:
-        after = 0
+    after = _after(request)
     query = request.GET.get("q", "").strip()[:200]
     events = selectors.run_event_chunk(run=run, after_seq=after, limit=CHUNK, query=query)
     context = _tail_context(run, events, after=after, query=query)
