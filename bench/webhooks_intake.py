@@ -83,6 +83,38 @@ def load(port: int, requests: list[tuple[str, bytes, dict]], concurrency: int) -
     return time.perf_counter() - started, latencies, statuses
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes (Linux /proc), so a phase's CPU can be split by who spent it."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def postgres_backends() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
@@ -131,10 +163,15 @@ def main() -> None:
         load(port, prepared("bare", 200), args.concurrency)
         load(port, prepared("intake", 200), args.concurrency)  # warm both paths up
         results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "intake": []}
+        cpu: dict[str, list[tuple[float, float]]] = {"bare": [], "intake": []}
         for _ in range(args.rounds):
             for kind in ("bare", "intake"):
                 batch = prepared(kind, args.requests)
+                web, db = children(server.pid), postgres_backends()
+                web_cpu, db_cpu = cpu_seconds(web), cpu_seconds(db)
                 elapsed, latencies, statuses = load(port, batch, args.concurrency)
+                cpu[kind].append(((cpu_seconds(web) - web_cpu) / len(batch) * 1000,
+                                  (cpu_seconds(db) - db_cpu) / len(batch) * 1000))
                 expected = 202
                 if statuses != {expected: len(batch)}:
                     raise SystemExit(f"{kind}: unexpected statuses {statuses}")
@@ -151,8 +188,9 @@ def main() -> None:
     print(f"gunicorn gthread 2 workers x {THREADS} threads on 127.0.0.1, {args.concurrency} keep-alive connections, "
           f"{args.requests} requests x {args.rounds} rounds per path, {os.cpu_count()} cores")
     for kind, rows in results.items():
-        for i, (rps, p50, p99) in enumerate(rows, 1):
-            print(f"  {kind:6s} round {i}: {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+        for i, ((rps, p50, p99), (web_ms, db_ms)) in enumerate(zip(rows, cpu[kind]), 1):
+            print(f"  {kind:6s} round {i}: {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                  f"CPU per request: gunicorn {web_ms:.2f} ms, PostgreSQL {db_ms:.2f} ms")
     bare = statistics.median(r[0] for r in results["bare"])
     intake = statistics.median(r[0] for r in results["intake"])
     print(f"bare 202 view:     {bare:7.0f} req/s (median of rounds)")
