@@ -62,8 +62,13 @@ def fill(block: str, missing: list[str]) -> str:
             else:
                 missing.append(key)
                 keep.append(line)
-        elif line.startswith("#, fuzzy") and msgid:
-            pass
+        elif line.startswith("#| "):
+            pass  # msgmerge's guess at the previous msgid, meaningless once translated
+        elif line.startswith("#,") and "fuzzy" in line:
+            # msgfmt skips fuzzy entries; every entry here is translated from JA or reported.
+            flags = [f.strip() for f in line[2:].split(",") if f.strip() != "fuzzy"]
+            if flags:
+                keep.append("#, " + ", ".join(flags))
         else:
             keep.append(line)
         i += 1
