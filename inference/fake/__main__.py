@@ -16,10 +16,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-model-len", type=int, default=262144)
     parser.add_argument("--ttft", type=float, default=0.0, help="seconds to first token")
     parser.add_argument("--tpot", type=float, default=0.0, help="seconds per output token")
+    parser.add_argument("--prefill-per-token", type=float, default=0.0, help="seconds per uncached prompt token")
     parser.add_argument("--max-num-seqs", type=int, default=None, help="concurrent sequences; more wait")
+    parser.add_argument("--kv-capacity-tokens", type=int, default=4 * 262144, help="KV cache size (prefix cache evicts past it)")
     args = parser.parse_args(argv)
     config = {"model": args.model, "max_model_len": args.max_model_len, "ttft_s": args.ttft,
-              "tpot_s": args.tpot, "max_num_seqs": args.max_num_seqs}
+              "tpot_s": args.tpot, "max_num_seqs": args.max_num_seqs,
+              "prefill_s_per_token": args.prefill_per_token, "kv_capacity_tokens": args.kv_capacity_tokens}
     replies = []
     if args.scenario:
         replies, overrides = load_scenario(args.scenario)

@@ -31,6 +31,9 @@ class FakeConfig:
     ttft_s: float = 0.0
     tpot_s: float = 0.0
     """Seconds per generated token (a chunk of `chunk_chars` characters is chunk_chars/4 tokens)."""
+    prefill_s_per_token: float = 0.0
+    """Added to the time to first token per prompt token not found in the prefix cache, so a
+    cache miss costs what it costs on a GPU (roughly 1e-4 s/token for K2 on 8xH200)."""
     max_num_seqs: int | None = None
     """Sequences decoded at once; more requests wait in the queue (`vllm:num_requests_waiting`)."""
     kv_capacity_tokens: int = 4 * 262144
@@ -52,6 +55,8 @@ class FakeState:
             # Prefix-cache model: recent prompts per conversation (keyed by its tools and first
             # two messages), plus the latest prompt overall for prefixes shared across runs.
             self.conversations: OrderedDict[int, deque[str]] = OrderedDict()
+            self.conversation_tokens: dict[int, int] = {}
+            self.cache_tokens = 0
             self.last_prompt = ""
             self.healthy = True
             self.overrides: dict[str, float] = {}
@@ -88,14 +93,23 @@ class FakeState:
             best = max((_common_prefix(prompt, old) for old in (*history, self.last_prompt)), default=0)
             history.append(prompt)
             self.conversations[key] = history
-            while len(self.conversations) > 4096:
-                self.conversations.popitem(last=False)
+            self._account_cache(key, max(len(p) for p in history) // wire.CHARS_PER_TOKEN)
             self.last_prompt = prompt
         blocks = min(best // wire.CHARS_PER_TOKEN, prompt_tokens - 1) // BLOCK_TOKENS
         cached = max(0, blocks * BLOCK_TOKENS)
         self.counters["vllm:prefix_cache_queries_total"] += prompt_tokens
         self.counters["vllm:prefix_cache_hits_total"] += cached
         return cached
+
+    def _account_cache(self, key: int, tokens: int) -> None:
+        """Evict the least recently used conversations once the cache holds more than
+        `kv_capacity_tokens`: a replica serving every run keeps fewer of them warm."""
+        self.cache_tokens += tokens - self.conversation_tokens.get(key, 0)
+        self.conversation_tokens[key] = tokens
+        while len(self.conversations) > 1 and (self.cache_tokens > self.config.kv_capacity_tokens
+                                               or len(self.conversations) > 4096):
+            old, _ = self.conversations.popitem(last=False)
+            self.cache_tokens -= self.conversation_tokens.pop(old)
 
     def _account(self) -> None:
         now = time.monotonic()
@@ -141,7 +155,9 @@ class FakeState:
             elapsed = max(1e-9, time.monotonic() - self.started_at)
             return {"served": self.served, "running": self.running, "waiting": self.waiting,
                     "max_waiting": self.max_waiting, "busy_s": self.busy_s, "seq_s": self.seq_s,
-                    "elapsed_s": elapsed, "requests": len(self.requests)}
+                    "elapsed_s": elapsed, "requests": len(self.requests),
+                    "prompt_tokens": self.counters["vllm:prefix_cache_queries_total"],
+                    "cached_tokens": self.counters["vllm:prefix_cache_hits_total"]}
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -268,9 +284,11 @@ class _Handler(BaseHTTPRequestHandler):
             message = wire.context_error_message(config.max_model_len, prompt_tokens, int(max_tokens or 0))
             self._json(400, wire.error_body(400, message))
             return
-        turn = wire.resolve(reply, body, prompt_tokens, state.cached_tokens(body, prompt, prompt_tokens))
+        cached = state.cached_tokens(body, prompt, prompt_tokens)
+        turn = wire.resolve(reply, body, prompt_tokens, cached)
         request_id = f"chatcmpl-{uuid.uuid4().hex}"
         ttft = reply.ttft_s if reply.ttft_s is not None else config.ttft_s
+        ttft += config.prefill_s_per_token * (prompt_tokens - cached)
         state.admit(prompt_tokens)
         try:
             if body.get("stream"):

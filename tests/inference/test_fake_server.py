@@ -214,3 +214,30 @@ def test_by_default_a_context_exchange_in_the_history_does_not_stop_tool_calls(f
 
     assert [c.name for c in completion.tool_calls] == ["search_deals"]
     assert completion.tool_calls[0].id == "functions.search_deals:1"  # numbered after the context call
+
+
+def test_a_prefix_cache_miss_delays_the_first_token_by_the_uncached_prompt(fake: FakeVLLMServer, client: ChatClient) -> None:
+    fake.config.prefill_s_per_token = 0.001
+    messages = user("Summarise the pipeline " * 40)
+
+    first = client.chat(messages)
+    messages += [first.to_message(), {"role": "user", "content": "More."}]
+    second = client.chat(messages)
+
+    assert first.ttft_s >= 0.001 * first.usage.prompt_tokens  # all of it was computed
+    uncached = second.usage.prompt_tokens - second.usage.cached_tokens
+    assert second.ttft_s >= 0.001 * uncached and uncached < first.usage.prompt_tokens
+    stats = fake.stats()
+    assert stats["cached_tokens"] == second.usage.cached_tokens
+
+
+def test_the_fake_prefix_cache_forgets_the_oldest_conversation_when_full(fake: FakeVLLMServer, client: ChatClient) -> None:
+    fake.config.kv_capacity_tokens = 1000
+    first = user("Account A " * 150)  # ~400 tokens each: two fit, three do not
+    client.chat(first)
+    for other in ("B", "C"):
+        client.chat(user(f"Account {other} " * 150))
+
+    again = client.chat(first)
+
+    assert again.usage.cached_tokens < 100  # only what it shares with the latest prompt
