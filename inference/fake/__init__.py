@@ -30,7 +30,12 @@ ReplyLike = Reply | dict[str, Any]
 
 
 class FakeVLLMServer:
-    """Runs the fake server in a background thread of this process, on `port` (0 picks a free one)."""
+    """Runs the fake server in a background thread of this process, on `port` (0 picks a free one).
+
+    Keyword options are `FakeConfig` fields: `model`, `max_model_len`, and the latency model,
+    all off by default: `ttft_s`, `tpot_s` (per output token), `prefill_s_per_token` (per
+    uncached prompt token), `max_num_seqs` (more requests wait), `kv_capacity_tokens` (prefix
+    cache size); `strict_model=True` answers unknown model names with vLLM's 404."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **config: Any) -> None:
         self.host = host
