@@ -105,8 +105,9 @@ def _error_message(body: bytes) -> str | None:
 
 
 def _is_context_error(message: str) -> bool:
+    """vLLM says "maximum context length"; llama.cpp's server "exceeds the available context size"."""
     lowered = message.lower()
-    return "maximum context length" in lowered or "context length" in lowered and "exceed" in lowered
+    return "maximum context length" in lowered or ("context" in lowered and "exceed" in lowered)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -149,9 +149,13 @@ def error_body(status: int, message: str, error_type: str | None = None, shape: 
 
 
 def context_error_message(max_model_len: int, prompt_tokens: int, max_tokens: int) -> str:
-    return (f"This model's maximum context length is {max_model_len} tokens. However, you requested "
-            f"{prompt_tokens + max_tokens} tokens ({prompt_tokens} in the messages, {max_tokens} in the "
-            f"completion). Please reduce the length of the messages or completion.")
+    """vLLM's wording (0.10 and later) for a prompt, or prompt plus `max_tokens`, past the window."""
+    if prompt_tokens >= max_model_len:
+        return (f"This model's maximum context length is {max_model_len} tokens. However, your request has "
+                f"{prompt_tokens} input tokens. Please reduce the length of the input messages.")
+    return (f"'max_tokens' or 'max_completion_tokens' is too large: {max_tokens}. This model's maximum context "
+            f"length is {max_model_len} tokens and your request has {prompt_tokens} input tokens "
+            f"({max_tokens} > {max_model_len} - {prompt_tokens}).")
 
 
 def render_prompt(body: dict[str, Any]) -> str:

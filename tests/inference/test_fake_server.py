@@ -119,6 +119,7 @@ def test_it_refuses_a_prompt_longer_than_the_window_like_vllm(fake: FakeVLLMServ
         "model": "kimi-k2-thinking", "messages": [{"role": "user", "content": "x"}], "max_tokens": 300000})
 
     assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("'max_tokens' or 'max_completion_tokens' is too large: 300000.")
     assert "maximum context length is 262144 tokens" in response.json()["error"]["message"]
 
 

@@ -97,6 +97,18 @@ def test_it_reads_both_error_body_shapes_into_context_too_long(fake: FakeVLLMSer
     assert not caught.value.retryable
 
 
+@pytest.mark.parametrize("message", [
+    "'max_tokens' or 'max_completion_tokens' is too large: 8000. This model's maximum context length is 4096 tokens "
+    "and your request has 2778 input tokens (8000 > 4096 - 2778).",
+    "request (4476 tokens) exceeds the available context size (4096 tokens)",
+])
+def test_other_context_overflow_wordings_are_context_too_long(fake: FakeVLLMServer, client: ChatClient, message: str) -> None:
+    fake.push({"status": 400, "error": message, "error_type": "exceed_context_size_error"})
+
+    with pytest.raises(ContextTooLongError):
+        client.chat(user())
+
+
 def test_the_fake_answers_an_oversized_prompt_with_context_too_long(fake: FakeVLLMServer) -> None:
     with ChatClient(fake.url, "kimi-k2-thinking") as client:
         with pytest.raises(ContextTooLongError):
