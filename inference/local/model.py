@@ -83,6 +83,9 @@ class LocalModel:
 
         mode, schema, tool_names = _plan(body)
         messages = _simplify(body.get("messages") or [], body.get("tools") or [] if mode == "tool" else [])
+        if mode == "text" and (body.get("messages") or [{}])[-1].get("role") == "tool":
+            # After tool results a tiny model tends to echo the data; ask for the answer itself.
+            messages.append({"role": "user", "content": "Now answer my request in a few sentences, using the data above."})
         requested = int(body.get("max_completion_tokens") or body.get("max_tokens") or self.max_output_tokens)
         max_tokens = min(requested, self.max_output_tokens)
         prompt, stop = self._fit(messages, max_tokens)
