@@ -261,3 +261,14 @@ def test_bounded_loads_are_off_by_default(replicas: list[FakeVLLMServer]) -> Non
     keys = [f"run-{i}" for i in range(30)]
 
     assert all(router.pick(key) is router.ring_order(key)[0] for key in keys)
+
+
+def test_the_deep_check_of_a_stopped_replica_fails_and_marks_it_down(replicas: list[FakeVLLMServer]) -> None:
+    router = Router.from_urls([s.url for s in replicas])
+    replicas[2].stop()
+
+    result = router.deep_check(router.replicas[2], MODEL)
+
+    assert not result.ok and result.error
+    assert not router.replicas[2].healthy
+    assert router.check_health(router.replicas[0]) and not router.check_health()
