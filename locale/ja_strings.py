@@ -350,4 +350,9 @@ JA = {
     'Skipped (previous run unfinished)': 'スキップ（前回の実行が未完了）',
     'Queued behind the previous run': '前回の実行の後に待機',
     'Could not start a run': '実行を開始できませんでした',
+    'Run started': '実行開始',
+    'version %(v)s': 'バージョン %(v)s',
+    'Resumed': '再開',
+    'after an interruption (attempt %(n)s); finished steps are not repeated': '中断の後に再開（%(n)s 回目）。完了したステップは繰り返しません',
+    'Retrying': '再試行',
 }

@@ -255,6 +255,17 @@ def test_a_new_user_builds_runs_approves_and_reads_each_template(page, celery, f
         page.goto(f"/artifacts/{reports[0].pk}/")
         shot(page, f"{template}-6-report")
 
+    # The same person switches to Japanese: the navigation, statuses and the run page follow.
+    page.goto("/runs/")
+    page.select_option(".lang select", "ja")  # submits the switcher, which comes back to this page
+    page.wait_for_function("document.documentElement.lang === 'ja'")
+    assert page.locator(".mainnav").inner_text().startswith("ワークフロー")
+    assert page.locator(".runs .status-succeeded").first.inner_text() == "成功"
+    shot(page, "ja-1-runs")
+    page.locator(".runs a.mono").first.click()
+    page.locator("#timeline").wait_for()
+    shot(page, "ja-2-run")
+
 
 def test_a_person_changes_a_workflow_in_the_composer_without_reloading(page, no_workers):
     from apps.automations.services import workflow_create
