@@ -222,11 +222,15 @@ def _advance(run: Run, worker: str, events: DbEventSink) -> SliceOutcome:
 
 
 def _end(run: Run, worker: str, events: DbEventSink, status: str, *, steps: int = 0, **fields: Any) -> SliceOutcome:
-    if _finish(run, worker, status, **fields):
-        payload = {"status": status}
-        if fields.get("error"):
-            payload["error"] = fields["error"]
-        events.emit("run.finished", payload)
+    """Finish the run and write its ``run.finished`` event in one transaction, so nobody
+    sees a finished run without the event or the event without the finished run."""
+    with transaction.atomic():
+        if _finish(run, worker, status, **fields):
+            payload = {"status": status}
+            if fields.get("error"):
+                payload["error"] = fields["error"]
+            events.emit("run.finished", payload)
+            events.flush()
     return SliceOutcome(status=status, steps=steps)
 
 

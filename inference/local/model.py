@@ -137,6 +137,10 @@ class LocalModel:
             del messages[droppable[0]]
 
 
+GRAMMAR_MAX_ITEMS = 6
+GRAMMAR_MAX_CHARS = 200
+
+
 def _grammar_safe(schema: Any) -> Any:
     """The schema without ``pattern`` and ``format``: llama-cpp-python turns them into regex
     escapes (``\\d``) that llama.cpp's grammar parser rejects, and a rejected grammar kills the
@@ -148,6 +152,12 @@ def _grammar_safe(schema: Any) -> Any:
                 safe[key] = {name: _grammar_safe(sub) for name, sub in value.items()}  # names, not keywords
             elif key not in ("pattern", "format"):
                 safe[key] = _grammar_safe(value)
+        # A 135M model inside an unbounded grammar can fill arrays and strings until
+        # max_tokens runs out; bounds the caller left open keep its answers finite.
+        if safe.get("type") == "array" and "maxItems" not in safe:
+            safe["maxItems"] = max(GRAMMAR_MAX_ITEMS, int(safe.get("minItems", 0)))
+        if safe.get("type") == "string" and "maxLength" not in safe and "enum" not in safe:
+            safe["maxLength"] = max(GRAMMAR_MAX_CHARS, int(safe.get("minLength", 0)))
         return safe
     if isinstance(schema, list):
         return [_grammar_safe(v) for v in schema]

@@ -74,3 +74,11 @@ def test_import_reports_every_problem_of_a_broken_file(tmp_path, no_workers):
     assert "nodes[0].type: unknown node type 'nope'" in message
     assert "colour" in message, "every problem is listed, not just the first"
     assert not Workflow.objects.filter(name="Broken").exists()
+
+
+def test_import_of_a_file_that_is_not_yaml_says_so(tmp_path, no_workers):
+    run_command("demo_setup")
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: [unclosed\n  nodes: {\n")
+    with pytest.raises(CommandError, match="the YAML file is invalid"):
+        run_command("import_workflow", str(path))
