@@ -46,7 +46,23 @@ def _pool() -> ThreadPoolExecutor:
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="farside-run")
+            # No beat in the embedded mode: this process sweeps for runs a previous process
+            # left behind (stopped mid-run, or waiting for a nudge that died with it).
+            threading.Thread(target=_sweep_forever, name="farside-sweeper", daemon=True).start()
         return _executor
+
+
+def _sweep_forever() -> None:
+    from .services import runs_sweep
+
+    while True:
+        time.sleep(settings.RUN_SWEEP_SECONDS)
+        try:
+            runs_sweep()
+        except Exception:  # noqa: BLE001 - try again next interval
+            log.warning("in-process sweep failed", exc_info=True)
+        finally:
+            connections.close_all()
 
 
 def _drive(run_id: str, countdown: float) -> None:
