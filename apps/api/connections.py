@@ -14,12 +14,12 @@ from apps.automations.selectors import connection_get
 
 def connection_test(*, actor: Actor, connection_id: int) -> Connection:
     """Build the connector from the stored settings and secrets and, when its type offers
-    a live check (a ``test()`` method), call it. The outcome is stored on the connection;
+    a live check (it overrides ``Connector._check``), run it through ``check()``. The outcome is stored on the connection;
     ``last_test_ok`` stays empty when the type has no live check, so nobody mistakes
     "the settings were accepted" for "the remote system answered"."""
     actor.require("manage")
     connection = connection_get(actor=actor, connection_id=connection_id)
-    from connectors.base import ConnectorError
+    from connectors.base import Connector, ConnectorError
     from connectors.registry import connector_class
 
     ok: bool | None
@@ -27,9 +27,8 @@ def connection_test(*, actor: Actor, connection_id: int) -> Connection:
         cls = connector_class(connection.connector_type)
         connector = cls(settings=connection.settings, secrets=decrypt_secrets(connection.secrets_encrypted))
         try:
-            live = getattr(connector, "test", None)
-            if callable(live):
-                live()
+            if type(connector)._check is not Connector._check:
+                connector.check()
                 ok, message = True, "the remote system answered"
             else:
                 ok, message = None, f"settings accepted; {connection.connector_type} connections have no live check yet"
