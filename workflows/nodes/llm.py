@@ -32,7 +32,9 @@ def parse_json(text: str) -> Any:
     if body.startswith("```"):
         body = body.split("\n", 1)[1] if "\n" in body else ""
         body = body.rsplit("```", 1)[0]
-    return json.loads(body)
+    # strict=False accepts raw newlines and tabs inside strings, which small models (and
+    # grammars that allow any character but a quote) produce; the schema check still applies.
+    return json.loads(body, strict=False)
 
 
 def run(spec: WorkflowSpec, node_id: str, config: LlmConfig, state: Mapping[str, Any],
