@@ -34,7 +34,10 @@ def _send(run_id: str, countdown: float) -> None:
         except Exception:  # noqa: BLE001 - the row is durable; the sweeper re-sends lost nudges
             log.warning("could not enqueue run %s; the sweeper will pick it up", run_id, exc_info=True)
     else:
-        _pool().submit(_drive, run_id, countdown)
+        try:
+            _pool().submit(_drive, run_id, countdown)
+        except RuntimeError:  # the process is exiting; the next process's sweeper takes it
+            log.info("not starting run %s: this process is shutting down", run_id)
 
 
 _executor: ThreadPoolExecutor | None = None
