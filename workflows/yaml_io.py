@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from .errors import Issue, SpecError
+
 
 class _Dumper(yaml.SafeDumper):
     pass
@@ -38,7 +40,12 @@ def dump_yaml(spec_data: dict[str, Any]) -> str:
 
 
 def load_yaml(text: str) -> dict[str, Any]:
-    data = yaml.safe_load(text)
+    """Parse a workflow file; text that is not YAML, or not a mapping, is a ``SpecError``
+    like every other problem with a spec, so callers handle one error type."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError([Issue("", f"not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):
-        raise ValueError("a workflow file must hold a mapping at the top level")
+        raise SpecError([Issue("", "a workflow file must hold a mapping at the top level")])
     return data

@@ -6,7 +6,6 @@ import hashlib
 import json
 from typing import Any
 
-import yaml
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -82,10 +81,6 @@ def workflow_import_yaml(*, actor: Actor, text: str, name: str | None = None) ->
         data = workflows.load_yaml(text)
     except workflows.SpecError as exc:
         raise InvalidInput("the YAML file is invalid", [Problem(str(e.path), str(e.message)) for e in exc.errors]) from None
-    except (ValueError, yaml.YAMLError) as exc:
-        raise InvalidInput("the YAML file is invalid", [Problem("", str(exc))]) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("the YAML file is invalid", [Problem("", "expected a mapping at the top level")])
     spec = data.get("spec", data)
     name = name or data.get("name") or spec.get("name")
     if not name:

@@ -109,6 +109,13 @@ def test_an_invalid_import_shows_problems_at_their_lines(trivial):
     assert not Workflow.objects.filter(name="Broken").exists()
 
 
+def test_an_import_that_is_not_yaml_is_refused_with_the_parsers_message(trivial):
+    _, browser, _ = trivial
+    response = post_form(browser, "/workflows/import/", {"text": "name: [unclosed\n  nodes: {\n"})
+    assert response.status_code == 400
+    assert "but got" in response.content.decode(), "the parser's own message is shown"
+
+
 def test_usage_shows_runs_and_tokens_per_workflow_per_day(trivial):
     workflow, browser, actor = trivial
     from apps.runs.models import Run

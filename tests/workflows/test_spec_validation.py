@@ -85,3 +85,10 @@ def test_the_published_json_schema_rejects_a_misspelt_config_key():
     data["nodes"][0]["config"]["operatoin"] = "demo.search_accounts"
     errors = list(jsonschema.Draft202012Validator(workflows.spec_schema()).iter_errors(data))
     assert any("operatoin" in e.message for e in errors)
+
+
+def test_text_that_is_not_a_yaml_mapping_is_a_spec_error():
+    for text in ("name: [unclosed\n  nodes: {\n", "- just\n- a list\n"):
+        with pytest.raises(workflows.SpecError) as caught:
+            workflows.load_yaml(text)
+        assert caught.value.errors and caught.value.errors[0].path == ""

@@ -106,12 +106,14 @@ def import_yaml(request):
             except InvalidInput as exc:
                 text = form.cleaned_data["text"]
                 # An exported file holds the spec under "spec:"; its problems' paths are the spec's.
-                data = yaml.safe_load(text)
+                # (Text that is not YAML arrives here too, with a problem at no path.)
+                try:
+                    data = yaml.safe_load(text)
+                except yaml.YAMLError:
+                    data = None
                 prefix = "spec." if isinstance(data, dict) and isinstance(data.get("spec"), dict) else ""
                 lines, loose = annotate(text, [(f"{prefix}{p}" if p and p != "name" else p, m)
                                                for p, m in _problems(exc)])
-            except (yaml.YAMLError, ValueError) as exc:
-                lines, loose = annotate(form.cleaned_data["text"], [("", str(exc))])
             else:
                 messages.success(request, _("Imported “%(name)s”.") % {"name": workflow.name})
                 return redirect("dashboard:workflow_detail", workflow_id=workflow.pk)
