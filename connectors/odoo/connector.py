@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from ..base import Connector, ConnectorError, Operation
+from ..base import ConnectorError, Operation
+from ..keyset import KeysetSearchRead
 from ..ledger import perform_once
 from ..registry import register
 from .client import OdooClient
@@ -60,7 +61,7 @@ OPERATIONS = (
 
 
 @register
-class OdooConnector(Connector):
+class OdooConnector(KeysetSearchRead):
     """Settings: ``url``, ``database``, ``protocol`` (``json2`` | ``jsonrpc``), ``username`` (JSON-RPC).
     Secrets: ``api_key`` (or ``password`` for JSON-RPC)."""
 
@@ -88,22 +89,6 @@ class OdooConnector(Connector):
         # search_read changes nothing: safe to repeat after an ambiguous failure.
         return self.client.execute(args["model"], "search_read", idempotent=True, **kwargs)
 
-    def _run_search_read(self, args: dict[str, Any]) -> dict[str, Any]:
-        limit = args.get("limit", 100)
-        rows = self._page(args, int(args.get("cursor", 0)), limit)
-        return {"results": rows, "next_cursor": str(rows[-1]["id"]) if len(rows) == limit else None}
-
-    def iterate(self, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        if name != "odoo.search_read":
-            yield from super().iterate(name, args)
-            return
-        after = int(args.get("cursor", 0))
-        while True:
-            rows = self._page(args, after, PAGE)
-            yield from rows
-            if len(rows) < PAGE:
-                return
-            after = rows[-1]["id"]
 
     def _once(self, verb: str, key: str | None, perform) -> dict[str, Any]:
         return perform_once(self.ledger, f"odoo.{verb}:{key}" if key else None, perform)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from ..base import Connector, Operation
+from ..base import Operation
+from ..keyset import KeysetSearchRead
 from ..ledger import perform_once
 from ..registry import register
 from .client import TrytonClient
@@ -51,7 +52,7 @@ OPERATIONS = (
 
 
 @register
-class TrytonConnector(Connector):
+class TrytonConnector(KeysetSearchRead):
     """Settings: ``url``, ``database``, ``username``, ``context`` (e.g. ``{"company": 1}``).
     Secrets: ``password``."""
 
@@ -74,22 +75,6 @@ class TrytonConnector(Connector):
         return self.client.call(f"model.{args['model']}.search_read", domain, 0, limit, [["id", "ASC"]],
                                 sorted({"id", *args["fields"]}), idempotent=True)
 
-    def _run_search_read(self, args: dict[str, Any]) -> dict[str, Any]:
-        limit = args.get("limit", 100)
-        rows = self._page(args, int(args.get("cursor", 0)), limit)
-        return {"results": rows, "next_cursor": str(rows[-1]["id"]) if len(rows) == limit else None}
-
-    def iterate(self, name: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        if name != "tryton.search_read":
-            yield from super().iterate(name, args)
-            return
-        after = int(args.get("cursor", 0))
-        while True:
-            rows = self._page(args, after, PAGE)
-            yield from rows
-            if len(rows) < PAGE:
-                return
-            after = rows[-1]["id"]
 
     def _run_read(self, args: dict[str, Any]) -> dict[str, Any]:
         rows = self.client.call(f"model.{args['model']}.read", args["ids"], args["fields"], idempotent=True)
