@@ -64,15 +64,6 @@ def run_page(*, actor: Actor, workflow_id: int | None = None, status: str | None
     return rows[:size], cursor
 
 
-def run_event_chunk(*, run: Run, after_seq: int = 0, limit: int = 200, query: str = "") -> list[RunEvent]:
-    """Events after ``after_seq``; with ``query``, only those whose text mentions it."""
-    events = RunEvent.objects.filter(run=run, seq__gt=after_seq)
-    if query:
-        events = events.filter(Q(payload__reasoning__icontains=query) | Q(payload__content__icontains=query)
-                               | Q(payload__error__icontains=query) | Q(payload__tool__icontains=query))
-    return list(events.order_by("seq")[:limit])
-
-
 def run_node_states(*, run: Run) -> dict[str, str]:
     """For each node the run has reached: running, finished or failed (the last word wins)."""
     states: dict[str, str] = {}

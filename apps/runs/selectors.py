@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.actors import Actor
 from apps.common.errors import NotFound
@@ -27,9 +27,14 @@ def run_get(*, actor: Actor, run_id) -> Run:
     return run
 
 
-def run_events(*, actor: Actor, run_id, after_seq: int = 0, limit: int = 500) -> list[RunEvent]:
-    run = run_get(actor=actor, run_id=run_id)
-    return list(RunEvent.objects.filter(run=run, seq__gt=after_seq).order_by("seq")[:limit])
+def run_events(*, run: Run, after_seq: int = 0, limit: int = 500, query: str = "") -> list[RunEvent]:
+    """Events of a run the caller already fetched (through ``run_get``) after ``after_seq``;
+    with ``query``, only those whose reasoning, content, error or tool mentions it."""
+    events = RunEvent.objects.filter(run=run, seq__gt=after_seq)
+    if query:
+        events = events.filter(Q(payload__reasoning__icontains=query) | Q(payload__content__icontains=query)
+                               | Q(payload__error__icontains=query) | Q(payload__tool__icontains=query))
+    return list(events.order_by("seq")[:limit])
 
 
 def approval_list(*, actor: Actor, pending_only: bool = True) -> QuerySet[Approval]:

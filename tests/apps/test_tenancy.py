@@ -41,7 +41,7 @@ def test_reads_of_another_organizations_objects_are_not_found(two_orgs):
         lambda: workflow_version_get(actor=globex, version_id=workflow.current_version_id),
         lambda: connection_get(actor=globex, connection_id=connection.pk),
         lambda: run_get(actor=globex, run_id=run.pk),
-        lambda: run_events(actor=globex, run_id=run.pk),
+        lambda: run_events(run=run_get(actor=globex, run_id=run.pk)),
         lambda: approval_get(actor=globex, approval_id=approval.pk),
         lambda: artifact_get(actor=globex, artifact_id=artifact.id),
     ]

@@ -101,7 +101,7 @@ class RunEventsView(ApiView):
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]
         run = selectors.run_get(actor=self.actor, run_id=run_id)
-        events = selectors.run_events(actor=self.actor, run_id=run.pk, after_seq=after, limit=limit)
+        events = selectors.run_events(run=run, after_seq=after, limit=limit)
         next_after = events[-1].seq if events else after
         return Response(RunEventPageSerializer({"results": events, "next_after": next_after,
                                                 "finished": run.status in FINISHED}).data)

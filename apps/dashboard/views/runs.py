@@ -25,6 +25,7 @@ from markdown import markdown
 
 from apps.common.errors import Conflict
 from apps.runs.models import RunStatus
+from apps.runs import selectors as run_selectors
 from apps.runs.selectors import artifact_get, run_get
 from apps.runs.services import run_cancel
 
@@ -89,7 +90,7 @@ def run_detail(request, run_id):
     run = run_get(actor=request.actor, run_id=run_id)
     query = request.GET.get("q", "").strip()[:200]
     after = _after(request)  # without JS, "show more" opens the page from a later event
-    events = selectors.run_event_chunk(run=run, after_seq=after, limit=CHUNK, query=query)
+    events = run_selectors.run_events(run=run, after_seq=after, limit=CHUNK, query=query)
     states = selectors.run_node_states(run=run)
     context = _tail_context(run, events, after=after, query=query)
     context.update({"picture": layout(run.version.spec, states), "artifacts": _artifact_views(run),
@@ -103,7 +104,7 @@ def run_events(request, run_id):
     run = run_get(actor=request.actor, run_id=run_id)
     after = _after(request)
     query = request.GET.get("q", "").strip()[:200]
-    events = selectors.run_event_chunk(run=run, after_seq=after, limit=CHUNK, query=query)
+    events = run_selectors.run_events(run=run, after_seq=after, limit=CHUNK, query=query)
     context = _tail_context(run, events, after=after, query=query)
     polled = request.GET.get("poll") == "1"
     if polled and not events and request.GET.get("status") == run.status and context["live"]:
