@@ -22,6 +22,11 @@ _PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+def role_permissions(role: str) -> frozenset[str]:
+    """What a role may do, e.g. for a token scoped to that role."""
+    return _PERMISSIONS.get(role, frozenset())
+
+
 @dataclass(frozen=True)
 class Actor:
     organization: Organization
@@ -30,7 +35,7 @@ class Actor:
     label: str = ""
 
     def can(self, permission: str) -> bool:
-        return permission in _PERMISSIONS.get(self.role, frozenset())
+        return permission in role_permissions(self.role)
 
     def require(self, permission: str) -> None:
         if not self.can(permission):

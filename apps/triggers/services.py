@@ -190,8 +190,10 @@ def notify_hook_create(*, actor: Actor, workflow_id: int, url: str) -> tuple[Not
 
 @transaction.atomic
 def notify_hook_delete(*, actor: Actor, hook_id: int) -> None:
-    actor.require("manage")
-    deleted, _ = NotifyHook.objects.filter(organization=actor.organization, pk=hook_id).delete()
-    if not deleted:
+    # Not found before not allowed: another organization's hook must not answer 403.
+    hooks = NotifyHook.objects.filter(organization=actor.organization, pk=hook_id)
+    if not hooks.exists():
         raise NotFound("notify hook not found")
+    actor.require("manage")
+    hooks.delete()
     audit_record(actor=actor, action="notify_hook.delete", target_type="notify_hook", target_id=hook_id)
