@@ -19,7 +19,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from apps.accounts.actors import Actor, system_actor
 from apps.accounts.services import audit_record
-from apps.automations.models import Workflow
+from apps.automations.selectors import workflow_get
 from apps.common.errors import InvalidInput, NotFound, Problem, ServiceError
 from apps.runs.models import RunStatus, TriggerKind
 from apps.runs.services import run_create
@@ -74,9 +74,7 @@ def schedule_create(*, actor: Actor, workflow_id: int, name: str, cron_expressio
                     overlap_policy: str = OverlapPolicy.SKIP, catch_up_policy: str = CatchUpPolicy.NONE,
                     catch_up_limit: int = 10, now: datetime | None = None) -> Schedule:
     actor.require("edit")
-    workflow = Workflow.objects.filter(organization=actor.organization, pk=workflow_id).first()
-    if workflow is None:
-        raise NotFound("workflow not found")
+    workflow = workflow_get(actor=actor, workflow_id=workflow_id)
     values = {"name": (name or "").strip(), "cron": " ".join((cron_expression or "").split()), "timezone": timezone,
               "inputs": inputs if inputs is not None else {}, "enabled": enabled, "overlap_policy": overlap_policy,
               "catch_up_policy": catch_up_policy, "catch_up_limit": catch_up_limit}

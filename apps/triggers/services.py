@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from apps.accounts.actors import Actor
 from apps.accounts.services import audit_record
 from apps.automations.crypto import decrypt_secrets, encrypt_secrets
-from apps.automations.models import Workflow
+from apps.automations.selectors import workflow_get
 from apps.common.errors import InvalidInput, NotFound, Problem
 
 from .mapping import check_mapping
@@ -77,9 +77,7 @@ def webhook_endpoint_create(*, actor: Actor, workflow_id: int, source: str, sche
                             static_inputs: dict[str, Any] | None = None) -> tuple[WebhookEndpoint, str]:
     """Returns the endpoint and its secret (generated when not given), shown this once."""
     actor.require("manage")
-    workflow = Workflow.objects.filter(organization=actor.organization, pk=workflow_id).first()
-    if workflow is None:
-        raise NotFound("workflow not found")
+    workflow = workflow_get(actor=actor, workflow_id=workflow_id)
     settings, input_mapping, static_inputs = settings or {}, input_mapping or {}, static_inputs or {}
     problems = []
     if source not in WebhookSource.values:
@@ -177,9 +175,7 @@ def _check_url(url: str) -> None:
 @transaction.atomic
 def notify_hook_create(*, actor: Actor, workflow_id: int, url: str) -> tuple[NotifyHook, str]:
     actor.require("manage")
-    workflow = Workflow.objects.filter(organization=actor.organization, pk=workflow_id).first()
-    if workflow is None:
-        raise NotFound("workflow not found")
+    workflow = workflow_get(actor=actor, workflow_id=workflow_id)
     _check_url(url)
     secret = new_secret()
     hook = NotifyHook.objects.create(organization=actor.organization, workflow=workflow, url=url,
