@@ -34,6 +34,7 @@ from .models import Approval, Run, RunStatus
 from .ports import DbArtifactStore, DbEventSink, DbWriteLedger
 from .runtime import (compiled_graph, connector_provider, live_nudge, loaded_spec, model_client,
                       organization_locale, version_of)
+from .signals import announce_finished
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,7 @@ def _end(run: Run, worker: str, events: DbEventSink, status: str, *, steps: int 
                 payload["error"] = fields["error"]
             events.emit("run.finished", payload)
             events.flush()
+            transaction.on_commit(lambda: announce_finished(run, status))
     return SliceOutcome(status=status, steps=steps)
 
 

@@ -19,6 +19,7 @@ from apps.common.errors import Conflict, InvalidInput, NotFound, Problem
 
 from .dispatch import enqueue
 from .models import FINISHED, Approval, ApprovalStatus, Run, RunStatus, TriggerKind
+from .signals import announce_finished
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def run_cancel(*, actor: Actor, run_id) -> Run:
         run.finished_at = timezone.now()
         fields += ["status", "finished_at"]
         run.approvals.filter(status=ApprovalStatus.PENDING).update(status=ApprovalStatus.CANCELLED)
+        transaction.on_commit(lambda: announce_finished(run, RunStatus.CANCELLED))
     run.save(update_fields=fields)
     audit_record(actor=actor, action="run.cancel", target_type="run", target_id=run.pk)
     return run
