@@ -42,3 +42,12 @@ def sweep() -> int:
     for delivery_id in notify_due(now=now):
         notify_send.delay(delivery_id)
     return done
+
+
+@shared_task(name="triggers.prune_deliveries", ignore_result=True)
+def prune_deliveries() -> int:
+    """Hourly (beat): blank raw webhook bodies past WEBHOOK_RETENTION_DAYS, delete old rejections."""
+    from .retention import deliveries_prune
+
+    result = deliveries_prune(now=timezone.now())
+    return result.blanked + result.deleted

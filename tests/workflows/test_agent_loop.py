@@ -146,6 +146,30 @@ def test_a_final_answer_is_checked_against_the_output_schema(runner, client, fak
     assert len(fake_model.requests) == (1 if ok else 2)
 
 
+def test_an_answer_that_misses_the_schema_is_asked_for_again_without_tools_in_the_schema_shape(
+        runner, client, fake_model):
+    schema = {"type": "object", "required": ["total"], "properties": {"total": {"type": "integer"}}}
+    fake_model.script([calc(1), {"content": "The total is three."}, {"content": '{"total": 3}'}])
+    run = runner(agent_spec(output_schema=schema), model=client)
+    run.start()
+    assert run.outputs()["answer"] == {"total": 3}
+    first, answered, restated = fake_model.requests
+    # The model is shown the shape it must answer in, from the first turn on.
+    assert '"required": ["total"]' in first["messages"][0]["content"]
+    # While tools are offered no response_format is sent: it would forbid the calls.
+    assert first["tools"] and "response_format" not in first and "response_format" not in answered
+    assert not restated.get("tools")
+    assert restated["response_format"]["json_schema"]["schema"] == schema
+
+
+def test_an_agent_whose_answers_never_fit_the_schema_fails_saying_so(runner, client, fake_model):
+    fake_model.script([{"content": "three"}] * 5)
+    run = runner(agent_spec(output_schema={"type": "object", "required": ["total"]}), model=client)
+    with pytest.raises(Exception, match="did not match the output schema"):
+        run.start()
+    assert len(fake_model.requests) == 4
+
+
 def test_near_the_window_old_tool_results_are_compacted_but_the_plan_is_kept(runner, client, fake_model):
     plan = "PLAN: read each account, then compare."
     fake_model.script([{"reasoning": plan, "tool_calls": [{"name": "demo__search_accounts", "arguments": {"limit": 20}}]}]

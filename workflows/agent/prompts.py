@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 CONTEXT_CALL_ID = "functions.read_context:0"
@@ -18,6 +19,10 @@ Rules for this task:
 - Large results are stored as artifacts: use read_artifact or search_artifact with the id given.
 - When you are done, answer without calling tools."""
 
+ANSWER_SCHEMA = """
+- Your final answer is one JSON object and nothing else, valid for this JSON schema:
+{schema}"""
+
 FINAL_ANSWER = ("The {budget} budget for this task is used up ({used} of {limit}). Do not call any more "
                 "tools. Give your final answer now, based on what you have found so far, and say what "
                 "remains unchecked.")
@@ -28,7 +33,8 @@ TRUNCATED = ("Your last reply was cut off by the output limit while you were wri
 ANSWER_TRUNCATED = ("Your answer was cut off by the output limit. Give your final answer again, shorter, "
                     "or continue with tools if you are not done.")
 
-OUTPUT_INVALID = "Your final answer must be JSON matching the required schema, but {problem}. Reply again with valid JSON only."
+OUTPUT_INVALID = ("Your final answer must be JSON matching the required schema, but {problem}. Give the same "
+                  "answer again as valid JSON only, without calling tools.")
 
 REPEATED = ("Not executed: you already called {tool} with exactly these arguments {count} times and the "
             "result will not change. Use the earlier result, or change your approach.")
@@ -38,6 +44,15 @@ CALL_BUDGET = "Not executed: the tool-call budget for this task is used up."
 COMPACTED = "[compacted to save context; {size} chars. Full result: artifact {artifact}. {preview}]"
 
 EMPTY = "Your reply was empty. Continue the task, or give your final answer without calling tools."
+
+
+def system(instructions: str, output_schema: dict[str, Any] | None) -> str:
+    """The system message: the spec's instructions, the loop's rules, and the answer's schema.
+    A model cannot produce a shape it was never shown; sorted keys keep the text byte-stable."""
+    text = instructions.rstrip() + SYSTEM_SUFFIX
+    if output_schema is not None:
+        text += ANSWER_SCHEMA.format(schema=json.dumps(output_schema, sort_keys=True, ensure_ascii=False))
+    return text
 
 
 def context_exchange(data: str) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ class AgentState(TypedDict):
     pending: int  # tool calls of the newest turn not yet answered (they are in the transcript)
     recent: list[str]  # signatures of the last calls, for repeated-call detection
     finishing: str | None  # the budget that ran out; the next turn offers no tools
+    restating: bool  # the answer failed output_schema; the next turn offers no tools, asks for the schema
     retries: int  # consecutive turns that produced nothing usable
     compactions: int
     status: str  # "running" | "done"
@@ -31,10 +32,11 @@ RECENT = 40
 
 def fresh() -> AgentState:
     return AgentState(head=None, count=0, step=0, calls=0, tokens=0, cost_usd=0.0, elapsed_s=0.0,
-                      last_prompt_tokens=0, pending=0, recent=[], finishing=None, retries=0,
-                      compactions=0, status="running")
+                      last_prompt_tokens=0, pending=0, recent=[], finishing=None, restating=False,
+                      retries=0, compactions=0, status="running")
 
 
 def of(state: dict[str, Any], node_id: str) -> AgentState:
     found = (state.get("agents") or {}).get(node_id)
-    return AgentState(**found) if found else fresh()  # type: ignore[typeddict-item]
+    # Over fresh(): a checkpoint written before a field existed still reads complete.
+    return AgentState(**{**fresh(), **found}) if found else fresh()  # type: ignore[typeddict-item]

@@ -57,7 +57,7 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
     new: list[dict[str, Any]] = []
     if a["head"] is None:
         names = scope(state, ctx, **(state.get("locals") or {}))
-        new = [{"role": "system", "content": config.instructions.rstrip() + prompts.SYSTEM_SUFFIX},
+        new = [{"role": "system", "content": prompts.system(config.instructions, config.output_schema)},
                {"role": "user", "content": render(config.task, names)}]
         if config.context is not None:
             new += prompts.context_exchange(render(config.context, names))
@@ -68,9 +68,9 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
                         node_id=node_id)
         new.append({"role": "user", "content": prompts.FINAL_ANSWER.format(budget=over[0].replace("_", " "),
                                                                             used=over[1], limit=over[2])})
-    tools = None if a["finishing"] else offered_tools(config)
+    tools = None if a["finishing"] or a["restating"] else offered_tools(config)
     replace = _maybe_compact(spec, config, ctx, node_id, a, messages, new, tools)
-    completion = _call_model(spec, ctx, node_id, a, messages, new, replace, tools)
+    completion = _call_model(spec, config, ctx, node_id, a, messages, new, replace, tools)
     _account(spec, a, completion)
     reply = completion.to_message()
     if tools is None:
@@ -90,11 +90,16 @@ def run(spec: WorkflowSpec, node_id: str, config: AgentConfig, state: Mapping[st
     return update
 
 
-def _call_model(spec: WorkflowSpec, ctx: RunContext, node_id: str, a: AgentState, messages: list[dict[str, Any]],
-                new: list[dict[str, Any]], replace: dict[int, dict[str, Any]],
+def _call_model(spec: WorkflowSpec, config: AgentConfig, ctx: RunContext, node_id: str, a: AgentState,
+                messages: list[dict[str, Any]], new: list[dict[str, Any]], replace: dict[int, dict[str, Any]],
                 tools: list[dict[str, Any]] | None) -> Any:
     view = [replace.get(i, m) for i, m in enumerate(messages)] + new
     params = modelcall.params(spec.model)
+    if tools is None and config.output_schema is not None:
+        # A turn without tools can only answer: servers with structured outputs (vLLM, the local
+        # model) then hold the answer to the schema. Never with tools, whose calls it would forbid.
+        params["response_format"] = {"type": "json_schema",
+                                     "json_schema": {"name": f"{node_id}_answer", "schema": config.output_schema}}
     try:
         return modelcall.chat(ctx, node_id, view, tools, params, step=a["step"] + 1, emit=False)
     except ContextTooLongError:
@@ -165,6 +170,7 @@ def _final(config: AgentConfig, content: str, a: AgentState, new: list[dict[str,
         problem = exc.message if isinstance(exc, jsonschema.ValidationError) else f"it is not JSON ({exc})"
         new.append({"role": "user", "content": prompts.OUTPUT_INVALID.format(problem=problem)})
         _retry_or_fail(a, f"the final answer did not match the output schema: {problem}")
+        a["restating"] = True  # it meant to finish: ask for the same answer in the schema's shape
         return None
     a["status"] = "done"
     return value
