@@ -88,6 +88,23 @@ def test_map_runs_its_body_per_item_in_bounded_batches_and_keeps_order(runner):
     batches = [u for u in updates if "each__item" in u]
     assert len(batches) == 5  # each item task reports once
     assert [e.payload["done"] for e in run.events("map.progress")] == [0, 2, 4, 5]
+    # One map in the trace: started once, finished once with every item's result, not per batch.
+    assert [e.node_id for e in run.events("node.started")] == ["each", "joined"]
+    [finished] = [e for e in run.events("node.finished") if e.node_id == "each"]
+    assert finished.payload["output"] == ["0:A", "1:B", "2:C", "3:D", "4:E"]
+
+
+def test_a_map_item_whose_model_answer_is_unusable_fails_the_run_naming_the_item(runner, client, fake_model):
+    schema = {"type": "object", "required": ["points"], "properties": {"points": {"type": "array"}}}
+    fake_model.script([{"content": '{"points": []}'}, {"content": "not json"}, {"content": "still not json"}])
+    run = runner(spec([{"id": "notes", "type": "map", "config": {
+        "over": "inputs.parts", "max_parallel": 1,
+        "node": {"type": "llm", "config": {"prompt": "{{ item }}", "output_schema": schema}}}}],
+        inputs={"type": "object", "properties": {"parts": {"type": "array"}}}), model=client)
+    with pytest.raises(workflows.NodeError, match=r"^notes: item 2: the model's answer did not match"):
+        run.start({"parts": ["first", "second"]})
+    [failed] = run.events("node.failed")
+    assert failed.node_id == "notes" and failed.payload["error"].startswith("item 2: ")
 
 
 def test_big_results_live_in_artifacts_not_in_state(runner):

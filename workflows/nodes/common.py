@@ -34,13 +34,20 @@ def summary(output: Any) -> Any:
 
 def as_node(fn: NodeFn, spec: WorkflowSpec, node_id: str, node_type: str) -> Callable[..., dict[str, Any]]:
     """A LangGraph node: emits node.started/finished/failed and turns expression errors into
-    NodeError with the node's id. Interrupts and other control flow pass through untouched."""
+    NodeError with the node's id. Interrupts and other control flow pass through untouched.
+
+    A map's dispatcher runs once to start and again after every batch of items to collect
+    them: it reports started on its first run only and finished once all items are in, so the
+    trace and the graph view show one map, running until it is done."""
     config = spec.config(node_id)
+    is_map = node_type == "map"
 
     def node(state: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx = runtime.context
         count_interrupts()  # task-local: each LangGraph task runs in its own context copy
-        ctx.events.emit(events.NODE_STARTED, {"type": node_type}, node_id=node_id)
+        began = ((state.get("maps") or {}).get(node_id) or {}).get("started_at") if is_map else None
+        if began is None:
+            ctx.events.emit(events.NODE_STARTED, {"type": node_type}, node_id=node_id)
         started = time.monotonic()
         try:
             update = fn(spec, node_id, config, state, ctx)
@@ -53,8 +60,11 @@ def as_node(fn: NodeFn, spec: WorkflowSpec, node_id: str, node_type: str) -> Cal
             ctx.events.emit(events.NODE_FAILED, {"type": node_type, "error": events.clip(f"{type(exc).__name__}: {exc}"),
                                                  "retryable": bool(getattr(exc, "retryable", False))}, node_id=node_id)
             raise
+        if is_map and node_id not in (update.get("results") or {}):
+            return update  # items still to run: map.progress says how far it is
         output = (update.get("results") or {}).get(node_id)
-        ctx.events.emit(events.NODE_FINISHED, {"type": node_type, "duration_s": round(time.monotonic() - started, 4),
+        duration = time.monotonic() - started if began is None else time.time() - began
+        ctx.events.emit(events.NODE_FINISHED, {"type": node_type, "duration_s": round(duration, 4),
                                               "output": summary(output)}, node_id=node_id)
         return update
 

@@ -11,6 +11,7 @@ the body reads, and a big item list by reference, because LangGraph checkpoints 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ from .. import events
 from ..artifacts import is_ref, keep_small, load, materialize
 from ..context import RunContext
 from ..errors import NodeError
-from ..expressions import evaluate, references
+from ..expressions import ExpressionError, evaluate, references
 from ..spec.configs import MapConfig
 from ..spec.model import WorkflowSpec
 from . import compute, fetch, llm, transform
@@ -40,8 +41,9 @@ def dispatch(spec: WorkflowSpec, node_id: str, config: MapConfig, state: Mapping
         items = materialize(evaluate(config.over, scope(state, ctx)), ctx)
         if not isinstance(items, list):
             raise NodeError(f"'over' must give a list, got {type(items).__name__}")
+        # started_at (wall clock, as it spans workers): the map's duration when it finishes.
         mine = {"items": keep_small(ctx, items, name=f"{node_id}.items.json", node_id=node_id),
-                "total": len(items), "done": {}}
+                "total": len(items), "done": {}, "started_at": time.time()}
         update: dict[str, Any] = {"maps": {node_id: mine}}
     else:
         update = {}
@@ -89,9 +91,15 @@ def run_item(spec: WorkflowSpec, node_id: str, config: MapConfig, payload: Mappi
     index = payload["index"]
     item = payload["item"] if "item" in payload else load(ctx, payload["items"])[index]
     if config.node.type == "agent":
-        output = _run_agent(spec, node_id, config, payload, ctx, item, index)
+        output = _run_agent(spec, node_id, config, payload, ctx, item, index)  # reports as <map>_i<index>
     else:
-        update = BODIES[config.node.type](spec, node_id, config.body, payload, ctx, {"item": item, "index": index})
+        try:
+            update = BODIES[config.node.type](spec, node_id, config.body, payload, ctx, {"item": item, "index": index})
+        except (NodeError, ExpressionError) as exc:
+            # Said like any node's failure, with the item, so the run's error names where it broke.
+            error = f"item {index + 1}: {exc}"
+            ctx.events.emit(events.NODE_FAILED, {"type": "map", "error": error}, node_id=node_id)
+            raise NodeError(f"{node_id}: {error}") from exc
         output = update["results"][node_id]
     return {"maps": {node_id: {"done": {str(index): output}}}}
 
