@@ -91,6 +91,8 @@ def test_marketing_campaign_drafts_per_segment_takes_edits_then_sends_and_record
     paused = run.start({"campaign": "Winter webinar", "goal": "Invite to the December webinar",
                         "max_recipients": 12})
     assert [p["node_id"] for p in paused] == ["review"]
+    assert paused[0]["title"] == (f"Send campaign Winter webinar to 12 contacts (the first 12 of {len(contacts)} "
+                                  "who accepted marketing)?")
     drafts = paused[0]["arguments"]["drafts"]
     assert len(drafts) == len(stages)
     drafts[0] = {**drafts[0], "subject": "Edited subject"}
