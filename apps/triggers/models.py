@@ -128,7 +128,11 @@ class DeliveryOutcome(models.TextChoices):
 
 
 class WebhookDelivery(models.Model):
-    """Every request that reached an endpoint, accepted or not, with its raw body."""
+    """Every request that reached an endpoint, accepted or not, with its raw body.
+
+    The body and headers are kept for debugging for ``WEBHOOK_RETENTION_DAYS``, then blanked
+    (``pruned_at`` set) by retention.py; the row's metadata stays, and rejected rows go.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
@@ -142,9 +146,14 @@ class WebhookDelivery(models.Model):
     status_code = models.PositiveSmallIntegerField()
     error_code = models.CharField(max_length=40, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    pruned_at = models.DateTimeField(null=True, blank=True, help_text="When the body and headers were discarded.")
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        # Only rows still holding a body: the prune finds its work without scanning the
+        # (ever growing) pruned history.
+        indexes = [models.Index(fields=["received_at"], condition=Q(pruned_at__isnull=True),
+                                name="webhook_delivery_unpruned")]
 
 
 class WebhookEvent(models.Model):
