@@ -258,9 +258,6 @@ WEBHOOK_MAX_BODY_BYTES = _int("WEBHOOK_MAX_BODY_BYTES", 1_000_000, minimum=1024)
 # Raw webhook bodies and headers are kept this long for debugging, then blanked (rejected
 # deliveries are deleted); the delivery's outcome and event ids stay for dedupe.
 WEBHOOK_RETENTION_DAYS = _int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
-# Raw webhook bodies and headers are kept this long for debugging, then blanked (rejected
-# deliveries are deleted); the delivery's outcome and event ids stay for dedupe.
-WEBHOOK_RETENTION_DAYS = _int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
@@ -276,6 +273,5 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {"task": "runs.sweep", "schedule": RUN_SWEEP_SECONDS},
     # Starts queued schedule ticks whose previous run finished and sends due notify webhooks.
     "sweep-triggers": {"task": "triggers.sweep", "schedule": _float("TRIGGERS_SWEEP_SECONDS", 5.0, minimum=0.5)},
-    "prune-webhook-deliveries": {"task": "triggers.prune_deliveries", "schedule": 3600.0},
     "prune-webhook-deliveries": {"task": "triggers.prune_deliveries", "schedule": 3600.0},
 }

@@ -51,12 +51,3 @@ def prune_deliveries() -> int:
 
     result = deliveries_prune(now=timezone.now())
     return result.blanked + result.deleted
-
-
-@shared_task(name="triggers.prune_deliveries", ignore_result=True)
-def prune_deliveries() -> int:
-    """Hourly (beat): blank raw webhook bodies past WEBHOOK_RETENTION_DAYS, delete old rejections."""
-    from .retention import deliveries_prune
-
-    result = deliveries_prune(now=timezone.now())
-    return result.blanked + result.deleted
