@@ -1,10 +1,11 @@
 """Outbound "run finished" notifications, signed with Standard Webhooks.
 
-Finished runs are discovered by polling (``notify_sweep`` every few seconds from beat)
-rather than by a hook in the run engine: a NotifyDelivery row per (hook, run) is created
-under a unique constraint, then claimed with a conditional UPDATE and sent through the
-connectors' one HTTP wrapper, which refuses private and loopback addresses (SSRF).
-Failures are retried with exponential backoff up to MAX_ATTEMPTS.
+A finished run of a hooked workflow is noticed at once through the engine's
+``run_finished`` signal (reactions.py), and by polling (``notify_sweep`` every few seconds
+from beat) as the safety net for a lost message. Either way a NotifyDelivery row per
+(hook, run) is created under a unique constraint, then claimed with a conditional UPDATE
+and sent through the connectors' one HTTP wrapper, which refuses private and loopback
+addresses (SSRF). Failures are retried with exponential backoff up to MAX_ATTEMPTS.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import secrets as pysecrets
 import uuid
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from apps.automations.crypto import decrypt_secrets
@@ -42,18 +43,21 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
 
 
-def notify_discover(*, now: datetime) -> int:
-    """Create a pending delivery for every finished run of a hooked workflow not yet notified."""
-    created = 0
-    for hook in NotifyHook.objects.filter(enabled=True):
-        already = NotifyDelivery.objects.filter(hook=hook, run=OuterRef("pk"))
-        runs = (Run.objects.filter(workflow_id=hook.workflow_id, status__in=FINISHED,
-                                   finished_at__gte=hook.created_at)
-                .annotate(done=Exists(already)).filter(done=False).values_list("pk", flat=True)[:500])
-        rows = [NotifyDelivery(organization_id=hook.organization_id, hook=hook, run_id=run_id,
-                               message_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now) for run_id in runs]
-        created += len(NotifyDelivery.objects.bulk_create(rows, ignore_conflicts=True))
-    return created
+def notify_discover(*, now: datetime, run_id=None, limit: int = 500) -> int:
+    """Create a pending delivery for every finished run of a hooked workflow not yet
+    notified (only ``run_id``'s when given), in one query for every hook."""
+    hook = "workflow__notify_hooks__"
+    # One filter() call, so the hook conditions and the annotations share one join.
+    pairs = (Run.objects.filter(status__in=FINISHED, **{f"{hook}enabled": True},
+                                finished_at__gte=F(f"{hook}created_at"))
+             .annotate(hook_id=F(f"{hook}id"))
+             .filter(~Exists(NotifyDelivery.objects.filter(hook_id=OuterRef("hook_id"), run_id=OuterRef("pk")))))
+    if run_id is not None:
+        pairs = pairs.filter(pk=run_id)
+    rows = [NotifyDelivery(organization_id=organization_id, hook_id=hook_id, run_id=pk,
+                           message_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now)
+            for pk, organization_id, hook_id in pairs.order_by().values_list("pk", "organization_id", "hook_id")[:limit]]
+    return len(NotifyDelivery.objects.bulk_create(rows, ignore_conflicts=True))
 
 
 def _claim(delivery_id: int, now: datetime) -> bool:
@@ -106,12 +110,13 @@ def notify_send(*, delivery_id: int, now: datetime, client_factory=None) -> Noti
     return delivery
 
 
-def notify_due(*, now: datetime, limit: int = 100) -> list[int]:
+def notify_due(*, now: datetime, limit: int = 100, run_id=None) -> list[int]:
     """Deliveries to (re)try now, including ones whose sender died mid-send."""
-    due = (NotifyDelivery.objects.filter(Q(status=NotifyStatus.PENDING, next_attempt_at__lte=now)
-                                         | Q(status=NotifyStatus.SENDING, claimed_until__lt=now))
-           .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
-    return list(due)
+    due = NotifyDelivery.objects.filter(Q(status=NotifyStatus.PENDING, next_attempt_at__lte=now)
+                                        | Q(status=NotifyStatus.SENDING, claimed_until__lt=now))
+    if run_id is not None:
+        due = due.filter(run_id=run_id)
+    return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
 def notify_sweep(*, now: datetime, client_factory=None) -> int:

@@ -26,6 +26,7 @@ from apps.runs.services import run_create
 
 from . import cron
 from .models import CatchUpPolicy, OverlapPolicy, Schedule, ScheduleTick, TickOutcome
+from .reactions import followed
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def schedule_create(*, actor: Actor, workflow_id: int, name: str, cron_expressio
     schedule = Schedule.objects.create(organization=actor.organization, workflow=workflow,
                                        last_tick_at=now or dj_timezone.now(), created_by_id=actor.user_id, **values)
     _sync_beat(schedule)
+    transaction.on_commit(followed.forget)
     audit_record(actor=actor, action="schedule.create", target_type="schedule", target_id=schedule.pk,
                  details={"cron": schedule.cron, "timezone": schedule.timezone})
     return schedule
@@ -114,6 +116,7 @@ def schedule_update(*, actor: Actor, schedule_id: int, now: datetime | None = No
     schedule.save()
     _sync_beat(schedule)
     audit_record(actor=actor, action="schedule.update", target_type="schedule", target_id=schedule.pk,
+    transaction.on_commit(followed.forget)
                  details={k: str(v)[:100] for k, v in changes.items()})
     return schedule
 
@@ -129,6 +132,7 @@ def schedule_delete(*, actor: Actor, schedule_id: int) -> None:
     if task_id:
         PeriodicTask.objects.filter(pk=task_id).delete()
     audit_record(actor=actor, action="schedule.delete", target_type="schedule", target_id=schedule_id)
+    transaction.on_commit(followed.forget)
 
 
 def _has_active_run(schedule: Schedule) -> bool:
@@ -157,12 +161,13 @@ def _start(schedule: Schedule, tick: datetime, existing: ScheduleTick | None = N
 def _act_on_tick(schedule: Schedule, tick: datetime) -> ScheduleTick:
     if schedule.overlap_policy == OverlapPolicy.ALLOW:
         return _start(schedule, tick)
-    waiting = ScheduleTick.objects.filter(schedule=schedule, outcome=TickOutcome.QUEUED).exists()
     busy = _has_active_run(schedule)
     if schedule.overlap_policy == OverlapPolicy.SKIP and busy:
         return ScheduleTick.objects.create(organization_id=schedule.organization_id, schedule=schedule, tick_at=tick,
                                            outcome=TickOutcome.SKIPPED, reason="the previous run is unfinished")
-    if schedule.overlap_policy == OverlapPolicy.QUEUE and (busy or waiting):
+    # Only a queueing schedule that is idle asks whether older ticks still wait: they go first.
+    if schedule.overlap_policy == OverlapPolicy.QUEUE and (
+            busy or ScheduleTick.objects.filter(schedule=schedule, outcome=TickOutcome.QUEUED).exists()):
         return ScheduleTick.objects.create(organization_id=schedule.organization_id, schedule=schedule, tick_at=tick,
                                            outcome=TickOutcome.QUEUED, reason="waiting for the previous run")
     return _start(schedule, tick)
@@ -204,11 +209,14 @@ def schedule_fire(*, schedule_id: int, now: datetime) -> list[ScheduleTick]:
     return handled
 
 
-def schedules_drain(*, now: datetime) -> int:
-    """Start the oldest queued tick of every schedule whose previous run has finished."""
+def schedules_drain(*, now: datetime, workflow_id: int | None = None) -> int:
+    """Start the oldest queued tick of every schedule (of ``workflow_id`` when given) whose
+    previous run has finished."""
     started = 0
-    schedule_ids = set(ScheduleTick.objects.filter(outcome=TickOutcome.QUEUED).values_list("schedule_id", flat=True))
-    for schedule_id in schedule_ids:
+    queued = ScheduleTick.objects.filter(outcome=TickOutcome.QUEUED)
+    if workflow_id is not None:
+        queued = queued.filter(schedule__workflow_id=workflow_id)
+    for schedule_id in set(queued.values_list("schedule_id", flat=True)):
         with transaction.atomic():
             schedule = (Schedule.objects.select_for_update(skip_locked=True).select_related("organization")
                         .filter(pk=schedule_id, enabled=True).first())

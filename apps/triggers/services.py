@@ -19,6 +19,7 @@ from apps.common.errors import InvalidInput, NotFound, Problem
 from .mapping import check_mapping
 from .models import NotifyHook, WebhookEndpoint, WebhookScheme, WebhookSource
 from .notify import new_secret
+from .reactions import followed
 
 # Settings each scheme understands; anything else is refused so a typo is not silently ignored.
 SCHEME_SETTINGS = {
@@ -180,6 +181,7 @@ def notify_hook_create(*, actor: Actor, workflow_id: int, url: str) -> tuple[Not
     secret = new_secret()
     hook = NotifyHook.objects.create(organization=actor.organization, workflow=workflow, url=url,
                                      secret_encrypted=encrypt_secrets({"secret": secret}))
+    transaction.on_commit(followed.forget)
     audit_record(actor=actor, action="notify_hook.create", target_type="notify_hook", target_id=hook.pk)
     return hook, secret
 
@@ -192,4 +194,5 @@ def notify_hook_delete(*, actor: Actor, hook_id: int) -> None:
         raise NotFound("notify hook not found")
     actor.require("manage")
     hooks.delete()
+    transaction.on_commit(followed.forget)
     audit_record(actor=actor, action="notify_hook.delete", target_type="notify_hook", target_id=hook_id)

@@ -28,6 +28,22 @@ def notify_send(delivery_id: int) -> str | None:
     return delivery.status if delivery else None
 
 
+@shared_task(name="triggers.run_finished", ignore_result=True)
+def run_finished(run_id: str) -> int:
+    """Sent by the run_finished receiver for a workflow with notify hooks or a queueing
+    schedule. One notification is sent in this task; several go out as a task each, so
+    one slow receiver cannot hold up the others."""
+    from .reactions import run_finished_react
+
+    due = run_finished_react(run_id=run_id, now=timezone.now())
+    if len(due) == 1:
+        notify_send(due[0])
+    else:
+        for delivery_id in due:
+            notify_send.delay(delivery_id)
+    return len(due)
+
+
 @shared_task(name="triggers.sweep", ignore_result=True)
 def sweep() -> int:
     """Every few seconds (beat): fire schedules whose beat message was lost, start queued
