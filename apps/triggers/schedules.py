@@ -115,8 +115,8 @@ def schedule_update(*, actor: Actor, schedule_id: int, now: datetime | None = No
         setattr(schedule, key, value)
     schedule.save()
     _sync_beat(schedule)
-    audit_record(actor=actor, action="schedule.update", target_type="schedule", target_id=schedule.pk,
     transaction.on_commit(followed.forget)
+    audit_record(actor=actor, action="schedule.update", target_type="schedule", target_id=schedule.pk,
                  details={k: str(v)[:100] for k, v in changes.items()})
     return schedule
 
