@@ -69,6 +69,21 @@ def _float(name: str, default: float, *, minimum: float = 0.0) -> float:
     return value
 
 
+def _networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or CIDR networks."""
+    import ipaddress
+
+    out = []
+    for item in env.list(name, default=[]):
+        if not item.strip():
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from None
+    return out
+
+
 DEBUG = _bool("DEBUG", default=False)
 EMBEDDED = not os.environ.get("DATABASE_URL") and not os.environ.get("REDIS_URL")
 
@@ -258,6 +273,9 @@ WEBHOOK_MAX_BODY_BYTES = _int("WEBHOOK_MAX_BODY_BYTES", 1_000_000, minimum=1024)
 # Raw webhook bodies and headers are kept this long for debugging, then blanked (rejected
 # deliveries are deleted); the delivery's outcome and event ids stay for dedupe.
 WEBHOOK_RETENTION_DAYS = _int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed; empty trusts nobody,
+# and the client address is REMOTE_ADDR.
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {

@@ -3,14 +3,13 @@ the raw body within the size limit and hands it to the intake service."""
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from .addresses import client_address
 from .intake import webhook_receive
 from .schemes import InboundRequest
 
@@ -30,14 +29,6 @@ def _read_body(request: HttpRequest, limit: int) -> tuple[bytes, int | None]:
     return data, None
 
 
-def _address(value: str | None) -> str | None:
-    """REMOTE_ADDR is empty behind a unix socket; only a real address is recorded."""
-    try:
-        return str(ipaddress.ip_address((value or "").split("%", 1)[0]))
-    except ValueError:
-        return None
-
-
 @csrf_exempt
 @require_POST
 def receive(request: HttpRequest, endpoint_id) -> HttpResponse:
@@ -45,7 +36,7 @@ def receive(request: HttpRequest, endpoint_id) -> HttpResponse:
     inbound = InboundRequest(
         method=request.method or "POST", url=request.build_absolute_uri(),
         headers={k.lower(): v for k, v in request.headers.items()}, body=body,
-        remote_addr=_address(request.META.get("REMOTE_ADDR")), query={k: v for k, v in request.GET.items()})
+        remote_addr=client_address(request.META), query={k: v for k, v in request.GET.items()})
     result = webhook_receive(endpoint_id=endpoint_id, request=inbound, now=timezone.now(),
                              too_large_size=too_large_size)
     return HttpResponse(result.body, status=result.status, content_type=result.content_type)
