@@ -52,7 +52,9 @@ def test_meeting_summary_turns_a_transcript_into_tasks_a_note_and_a_slack_messag
               "decisions": ["Renew the Core licence"], "risks": ["Integration is late"],
               "action_items": [{"subject": "Send the updated proposal", "due_date": "2026-11-06",
                                 "owner_email": maya["email"]},
-                               {"subject": "Book the security review", "due_date": "2026-11-13"}]}
+                               {"subject": "Book the security review", "due_date": "2026-11-13", "owner_email": ""},
+                              {"subject": "Plan the training day", "due_date": "2026-11-20",
+                               "owner_email": "henrik@customer.example"}]}
     fake_model.script([{"content": json.dumps(notes)}] * parts + [
         {"reasoning": "Match Maya.", "tool_calls": [{"name": "demo__list_owners", "arguments": {}}]},
         {"content": json.dumps(answer)}])
@@ -61,17 +63,21 @@ def test_meeting_summary_turns_a_transcript_into_tasks_a_note_and_a_slack_messag
     paused = run.start({"title": "Renewal call", "transcript": transcript, "deal_id": deal["id"],
                         "meeting_date": "2026-10-30"})
     assert [p["node_id"] for p in paused] == ["review"]
-    assert paused[0]["arguments"]["action_items"] == answer["action_items"]
+    # An owner who is not a CRM user is left out before the review, and the reviewer is told.
+    assert [a.get("owner_email") for a in paused[0]["arguments"]["action_items"]] == [maya["email"], "", ""]
+    assert "Not CRM users, so their tasks are unassigned: henrik@customer.example." in paused[0]["reasoning"]
     assert run.resume({"decision": "approve", "arguments": paused[0]["arguments"], "reason": "",
                        "decided_by": ["maya"]}) == []
 
     tasks = [a for a in demo.store.tables["activities"].values()
-             if a["type"] == "task" and a["subject"] in {"Send the updated proposal", "Book the security review"}]
+             if a["type"] == "task" and a["deal_id"] == deal["id"] and a["subject"] in {
+                 "Send the updated proposal", "Book the security review", "Plan the training day"}]
     assert {(t["subject"], t["owner_id"], t["deal_id"]) for t in tasks} == {
-        ("Send the updated proposal", maya["id"], deal["id"]), ("Book the security review", None, deal["id"])}
+        ("Send the updated proposal", maya["id"], deal["id"]), ("Book the security review", None, deal["id"]),
+        ("Plan the training day", None, deal["id"])}
     note = [a for a in demo.store.tables["activities"].values() if a.get("subject") == "Meeting: Renewal call"]
     assert note[0]["body"] == answer["summary"] and note[0]["deal_id"] == deal["id"]
-    assert "Renewal call" in slack.messages[0]["text"] and "2 action items" in slack.messages[0]["text"]
+    assert "Renewal call" in slack.messages[0]["text"] and "3 action items" in slack.messages[0]["text"]
     report = run.outputs()["report"]["$artifact"]  # a reference, even when outputs are loaded
     assert b"## Action items" in run.ctx.artifacts.get(report["id"])
     # Every part of the transcript went to the model, and no request carried all of it.
