@@ -101,7 +101,7 @@ def test_marketing_campaign_drafts_per_segment_takes_edits_then_sends_and_record
                                   "who accepted marketing)?")
     drafts = paused[0]["arguments"]["drafts"]
     assert len(drafts) == len(stages)
-    drafts[0] = {**drafts[0], "subject": "Edited subject"}
+    drafts[0] = {**drafts[0], "subject": "Edited\nsubject "}  # a header cannot hold a line break
     assert run.resume({"decision": "approve", "arguments": {"drafts": drafts}, "reason": "",
                        "decided_by": ["mia"]}) == []
     assert len(smtp.messages) == 12
