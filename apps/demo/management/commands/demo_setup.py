@@ -10,6 +10,8 @@ from apps.accounts.models import Organization
 from apps.accounts.services import organization_create, user_create
 from apps.automations.models import Connection, Workflow
 from apps.automations.services import connection_create, workflow_create
+from apps.demo import profiles
+from apps.demo.management.commands.demo_outbox import SLACK_PATH
 from apps.demo.store import demo_seed
 
 
@@ -21,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="demo")
         parser.add_argument("--outbox-port", type=int, default=2525,
                             help="port of the local mail sink (manage.py demo_outbox) the demo email uses")
+        parser.add_argument("--slack-port", type=int, default=2526,
+                            help="port of the local Slack webhook (manage.py demo_outbox) the demo Slack uses")
+        parser.add_argument("--local-model", action="store_true",
+                            help="the demo runs on the embedded CPU model: add the workflows with its profile "
+                                 "(window, output cap, small agent budgets; see apps/demo/profiles.py)")
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -37,13 +44,18 @@ class Command(BaseCommand):
             connection_create(actor=actor, name="Demo outbox", connector_type="email", secrets={},
                               settings={"host": "127.0.0.1", "port": opts["outbox_port"], "security": "none",
                                         "from_address": "reports@demo.farside.invalid", "from_name": "Farside"})
+        if not Connection.objects.filter(organization=org, connector_type="slack").exists():
+            connection_create(actor=actor, name="Demo Slack", connector_type="slack", settings={},
+                              secrets={"webhook_url": f"http://127.0.0.1:{opts['slack_port']}{SLACK_PATH}"})
         created = []
         for name in workflows.templates.names():
             spec = workflows.templates.load(name)
             title = spec.get("title") or name
+            description = spec.get("description", "")
+            if opts["local_model"]:
+                spec, description = profiles.local_model(spec), f"{description} {profiles.NOTE}".strip()
             if not Workflow.objects.filter(organization=org, name=title).exists():
-                workflow_create(actor=actor, name=title, spec=spec, description=spec.get("description", ""),
-                                template=name)
+                workflow_create(actor=actor, name=title, spec=spec, description=description, template=name)
                 created.append(title)
         self.stdout.write(f"demo organization {org.name!r} (slug {org.slug}); user {user.username!r}")
         if seeded:
