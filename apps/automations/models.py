@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from apps.accounts.models import Organization
 
@@ -16,9 +17,13 @@ class Workflow(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Deleting a workflow archives it: its runs are history and pin its versions. An
+    # archived workflow is gone from every selector, cannot run, and frees its name.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="workflow_name_unique_per_org")]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], condition=Q(archived_at__isnull=True),
+                                               name="workflow_name_unique_per_org")]
         ordering = ["name"]
 
     def __str__(self) -> str:

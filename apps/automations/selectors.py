@@ -9,7 +9,9 @@ from .models import Connection, Workflow, WorkflowVersion
 
 
 def workflow_list(*, actor: Actor) -> QuerySet[Workflow]:
-    return Workflow.objects.filter(organization=actor.organization).select_related("current_version")
+    """The organization's workflows; deleted (archived) ones are gone, as if they never were."""
+    return (Workflow.objects.filter(organization=actor.organization, archived_at__isnull=True)
+            .select_related("current_version"))
 
 
 def workflow_get(*, actor: Actor, workflow_id: int) -> Workflow:

@@ -39,7 +39,7 @@ def workflow_create(*, actor: Actor, name: str, spec: dict[str, Any], descriptio
     if not name:
         raise InvalidInput("workflow not created", [Problem("name", "must not be empty")])
     check_spec(spec)
-    if Workflow.objects.filter(organization=actor.organization, name=name).exists():
+    if Workflow.objects.filter(organization=actor.organization, name=name, archived_at__isnull=True).exists():
         raise InvalidInput("workflow not created", [Problem("name", f"a workflow named {name!r} already exists")])
     workflow = Workflow.objects.create(organization=actor.organization, name=name, description=description,
                                        template=template, created_by_id=actor.user_id)
@@ -53,7 +53,8 @@ def workflow_update_spec(*, actor: Actor, workflow: Workflow, spec: dict[str, An
     """Save a new version; an identical spec returns the current version unchanged."""
     actor.require("edit")
     check_spec(spec)
-    workflow = Workflow.objects.select_for_update().filter(pk=workflow.pk, organization=actor.organization).first()
+    workflow = (Workflow.objects.select_for_update()
+                .filter(pk=workflow.pk, organization=actor.organization, archived_at__isnull=True).first())
     if workflow is None:
         raise NotFound("workflow not found")
     current = workflow.current_version
@@ -75,6 +76,32 @@ def _version_add(*, actor: Actor, workflow: Workflow, spec: dict[str, Any], note
     return version
 
 
+@transaction.atomic
+def workflow_delete(*, actor: Actor, workflow_id: int) -> None:
+    """Delete a workflow for its users: archive it, and stop its triggers.
+
+    Its runs stay (they are history, and they pin its versions), so the row is kept with
+    ``archived_at`` set; every selector then treats it as missing and ``run_create``
+    refuses it. Runs already going finish normally. Its schedules are disabled, and its
+    webhook endpoints and notify hooks stop (a delivery to an endpoint answers 410).
+    Editors may delete, as they may create: nothing is destroyed, and it is audited.
+    """
+    workflow = (Workflow.objects.select_for_update()
+                .filter(organization=actor.organization, pk=workflow_id, archived_at__isnull=True).first())
+    # Not found before not allowed: another organization's workflow must not answer 403.
+    if workflow is None:
+        raise NotFound("workflow not found")
+    actor.require("edit")
+    workflow.archived_at = timezone.now()
+    workflow.save(update_fields=["archived_at", "updated_at"])
+    # Triggers depend on workflows, not the other way round; this is the one call back.
+    from apps.triggers.services import workflow_triggers_stop
+
+    stopped = workflow_triggers_stop(workflow_id=workflow.pk)
+    audit_record(actor=actor, action="workflow.delete", target_type="workflow", target_id=workflow.pk,
+                 details={"name": workflow.name, **stopped})
+
+
 def workflow_import_yaml(*, actor: Actor, text: str, name: str | None = None) -> Workflow:
     """Create a workflow from exported YAML, or add a version when the name exists."""
     try:
@@ -85,7 +112,7 @@ def workflow_import_yaml(*, actor: Actor, text: str, name: str | None = None) ->
     name = name or data.get("name") or spec.get("name")
     if not name:
         raise InvalidInput("workflow not imported", [Problem("name", "the file names no workflow; pass a name")])
-    existing = Workflow.objects.filter(organization=actor.organization, name=name).first()
+    existing = Workflow.objects.filter(organization=actor.organization, name=name, archived_at__isnull=True).first()
     if existing is not None:
         workflow_update_spec(actor=actor, workflow=existing, spec=spec, note="imported")
         return existing

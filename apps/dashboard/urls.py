@@ -9,6 +9,7 @@ dashboard_patterns = [
     path("workflows/templates/<str:template>/", workflows.create_from_template, name="create_from_template"),
     path("workflows/<int:workflow_id>/", workflows.workflow_detail, name="workflow_detail"),
     path("workflows/<int:workflow_id>/run/", workflows.run_now, name="run_now"),
+    path("workflows/<int:workflow_id>/delete/", workflows.workflow_remove, name="workflow_delete"),
     path("workflows/<int:workflow_id>/composer/", composer.composer, name="composer"),
     path("workflows/<int:workflow_id>/yaml/", composer.yaml_edit, name="yaml_edit"),
     path("workflows/<int:workflow_id>/versions/", composer.versions, name="versions"),

@@ -42,6 +42,8 @@ def run_create(*, actor: Actor, workflow_id: int, inputs: dict[str, Any] | None 
                 .filter(organization=actor.organization, pk=workflow_id).first())
     if workflow is None or workflow.current_version is None:
         raise NotFound("workflow not found")
+    if workflow.archived_at is not None:
+        raise NotFound("workflow not found: it was deleted, and a deleted workflow cannot be run")
     if not isinstance(inputs, dict):
         raise InvalidInput("run not started", [Problem("inputs", "must be an object")])
     from .runtime import loaded_spec

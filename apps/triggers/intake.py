@@ -92,6 +92,11 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
     """``too_large_size`` is the size of a body that was refused unread (from Content-Length)."""
     endpoint = _endpoint(endpoint_id)
     if endpoint is None:
+        from .gone import refuse_if_archived  # a deleted workflow's endpoint: recorded 410
+
+        gone = refuse_if_archived(endpoint_id=endpoint_id, request=request, now=now)
+        if gone is not None:
+            return gone
         # Nothing to record against: an unknown id is indistinguishable from a probe.
         return _json(404, _error("not_found", "no such webhook endpoint"))
     record = {

@@ -95,7 +95,8 @@ def schedule_create(*, actor: Actor, workflow_id: int, name: str, cron_expressio
 @transaction.atomic
 def schedule_update(*, actor: Actor, schedule_id: int, now: datetime | None = None, **changes: Any) -> Schedule:
     actor.require("edit")
-    schedule = Schedule.objects.select_for_update().filter(organization=actor.organization, pk=schedule_id).first()
+    schedule = (Schedule.objects.select_for_update()
+                .filter(organization=actor.organization, pk=schedule_id, workflow__archived_at__isnull=True).first())
     if schedule is None:
         raise NotFound("schedule not found")
     unknown = set(changes) - set(_EDITABLE) - {"cron_expression"}
@@ -131,8 +132,23 @@ def schedule_delete(*, actor: Actor, schedule_id: int) -> None:
     schedule.delete()
     if task_id:
         PeriodicTask.objects.filter(pk=task_id).delete()
-    audit_record(actor=actor, action="schedule.delete", target_type="schedule", target_id=schedule_id)
     transaction.on_commit(followed.forget)
+    audit_record(actor=actor, action="schedule.delete", target_type="schedule", target_id=schedule_id)
+
+
+def schedules_stop(*, workflow_id: int) -> int:
+    """Disable the schedules of a deleted workflow and give up the ticks queued behind its
+    runs (they could never start). Returns how many schedules were switched off."""
+    stopped = 0
+    for schedule in Schedule.objects.select_for_update().filter(workflow_id=workflow_id, enabled=True):
+        schedule.enabled = False
+        schedule.save(update_fields=["enabled", "updated_at"])
+        _sync_beat(schedule)
+        stopped += 1
+    ScheduleTick.objects.filter(schedule__workflow_id=workflow_id, outcome=TickOutcome.QUEUED).update(
+        outcome=TickOutcome.FAILED, reason="the workflow was deleted")
+    transaction.on_commit(followed.forget)
+    return stopped
 
 
 def _has_active_run(schedule: Schedule) -> bool:

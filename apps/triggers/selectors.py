@@ -1,3 +1,5 @@
+"""Reads of triggers. A deleted (archived) workflow's triggers are gone with it."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
@@ -9,7 +11,8 @@ from .models import NotifyHook, Schedule, ScheduleTick, WebhookDelivery, Webhook
 
 
 def schedule_list(*, actor: Actor) -> QuerySet[Schedule]:
-    return Schedule.objects.filter(organization=actor.organization).select_related("workflow")
+    return (Schedule.objects.filter(organization=actor.organization, workflow__archived_at__isnull=True)
+            .select_related("workflow"))
 
 
 def schedule_get(*, actor: Actor, schedule_id: int) -> Schedule:
@@ -20,7 +23,8 @@ def schedule_get(*, actor: Actor, schedule_id: int) -> Schedule:
 
 
 def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(organization=actor.organization).select_related("workflow")
+    return (WebhookEndpoint.objects.filter(organization=actor.organization, workflow__archived_at__isnull=True)
+            .select_related("workflow"))
 
 
 def webhook_endpoint_get(*, actor: Actor, endpoint_id) -> WebhookEndpoint:
@@ -39,7 +43,8 @@ def webhook_delivery_list(*, actor: Actor, endpoint_id) -> QuerySet[WebhookDeliv
 
 
 def notify_hook_list(*, actor: Actor) -> QuerySet[NotifyHook]:
-    return NotifyHook.objects.filter(organization=actor.organization).select_related("workflow")
+    return (NotifyHook.objects.filter(organization=actor.organization, workflow__archived_at__isnull=True)
+            .select_related("workflow"))
 
 
 def schedule_tick_list(*, actor: Actor, schedule_id: int) -> QuerySet[ScheduleTick]:

@@ -107,8 +107,8 @@ def webhook_endpoint_create(*, actor: Actor, workflow_id: int, source: str, sche
 
 def _endpoint_for_update(actor: Actor, endpoint_id) -> WebhookEndpoint:
     actor.require("manage")
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(organization=actor.organization,
-                                                                  pk=endpoint_id).first()
+    endpoint = (WebhookEndpoint.objects.select_for_update()
+                .filter(organization=actor.organization, pk=endpoint_id, workflow__archived_at__isnull=True).first())
     if endpoint is None:
         raise NotFound("webhook endpoint not found")
     return endpoint
@@ -196,3 +196,17 @@ def notify_hook_delete(*, actor: Actor, hook_id: int) -> None:
     hooks.delete()
     transaction.on_commit(followed.forget)
     audit_record(actor=actor, action="notify_hook.delete", target_type="notify_hook", target_id=hook_id)
+
+
+def workflow_triggers_stop(*, workflow_id: int) -> dict[str, int]:
+    """Stop what starts or follows runs of a workflow being deleted (archived): schedules
+    are disabled, webhook endpoints and notify hooks switched off. The rows stay, so a
+    sender still posting to an endpoint is told 410 (intake) and past deliveries remain."""
+    from .schedules import schedules_stop
+
+    stopped = {"schedules": schedules_stop(workflow_id=workflow_id),
+               "webhook_endpoints": WebhookEndpoint.objects.filter(workflow_id=workflow_id, enabled=True)
+               .update(enabled=False),
+               "notify_hooks": NotifyHook.objects.filter(workflow_id=workflow_id, enabled=True).update(enabled=False)}
+    transaction.on_commit(followed.forget)
+    return stopped

@@ -83,6 +83,7 @@ WRITES = {
     ("post", "workflows/"): {"name": "new", "spec": None},
     ("post", "workflows/import/"): {"yaml": None},
     ("post", "workflows/<int:workflow_id>/versions/"): {"spec": None},
+    ("delete", "workflows/<int:workflow_id>/"): {},
     ("post", "runs/"): {"workflow": "<workflow_id>"},
     ("post", "runs/<uuid:run_id>/cancel/"): {},
     ("post", "approvals/<int:approval_id>/decision/"): {"approve": True},

@@ -71,3 +71,31 @@ def test_a_workflow_exported_as_yaml_imports_back_as_a_new_workflow(owner_api):
     assert imported.status_code == 201, imported.content
     assert imported.json()["name"] == "Copy" and imported.json()["current_version"]["checksum"] == \
         workflow["current_version"]["checksum"]
+
+
+def test_deleting_a_workflow_answers_204_then_it_is_gone_but_its_runs_stay(owner_api, no_workers):
+    workflow = owner_api.post("/api/v1/workflows/", {"name": "G", "spec": trivial_spec()}, format="json").json()
+    run = owner_api.post("/api/v1/runs/", {"workflow": workflow["id"], "inputs": {"name": "Ada"}}, format="json").json()
+
+    response = owner_api.delete(f"/api/v1/workflows/{workflow['id']}/")
+
+    assert response.status_code == 204 and not response.content
+    assert owner_api.get(f"/api/v1/workflows/{workflow['id']}/").status_code == 404
+    assert owner_api.delete(f"/api/v1/workflows/{workflow['id']}/").status_code == 404
+    assert owner_api.get("/api/v1/workflows/").json()["results"] == []
+    refused = owner_api.post("/api/v1/runs/", {"workflow": workflow["id"]}, format="json")
+    assert refused.status_code == 404 and "deleted" in refused.json()["error"]["message"]
+    assert owner_api.get(f"/api/v1/runs/{run['id']}/").json()["workflow_name"] == "G"
+    assert [r["id"] for r in owner_api.get("/api/v1/runs/").json()["results"]] == [run["id"]]
+
+
+def test_an_editor_may_delete_a_workflow_and_a_viewer_may_not(make_org, api_client, no_workers):
+    from apps.automations.services import workflow_create
+
+    owner, _ = make_org("Acme")
+    workflow = workflow_create(actor=owner, name="G", spec=trivial_spec())
+
+    viewer = api_client(owner, role="viewer")
+    refused = viewer.delete(f"/api/v1/workflows/{workflow.pk}/")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
+    assert api_client(owner, role="editor").delete(f"/api/v1/workflows/{workflow.pk}/").status_code == 204

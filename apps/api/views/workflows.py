@@ -48,6 +48,16 @@ class WorkflowDetailView(ApiView):
     def get(self, request, workflow_id: int):
         return Response(WorkflowSerializer(selectors.workflow_get(actor=self.actor, workflow_id=workflow_id)).data)
 
+    @extend_schema(operation_id="workflows_delete", summary="Delete a workflow", tags=TAGS,
+                   description="The workflow disappears from the API (404 from now on) and cannot be run; runs "
+                               "already going finish normally, and past runs stay listed under `runs/`. Its "
+                               "schedules are disabled, its notify hooks stop, and its webhook endpoints answer "
+                               "410 Gone. Its name may be used again.",
+                   responses={204: OpenApiResponse(description="Deleted."), **error_responses(403, 404)})
+    def delete(self, request, workflow_id: int):
+        services.workflow_delete(actor=self.actor, workflow_id=workflow_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class WorkflowVersionListView(ApiView):
     @extend_schema(operation_id="workflows_versions_list", summary="List a workflow's versions", tags=TAGS,

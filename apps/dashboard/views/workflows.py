@@ -7,10 +7,10 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.automations.selectors import connection_list, workflow_get
-from apps.automations.services import workflow_create
+from apps.automations.services import workflow_create, workflow_delete
 from apps.common.errors import InvalidInput
 from apps.runs.services import run_create
 
@@ -97,6 +97,16 @@ def workflow_detail(request, workflow_id: int):
     return page(request, "dashboard/workflows/detail.html", {
         "workflow": workflow, "spec": spec, "picture": layout(spec, states), "runs": runs, "current_run": current,
         "version_count": workflow.versions.count()})
+
+
+@org_view
+@require_POST
+def workflow_remove(request, workflow_id: int):
+    workflow = workflow_get(actor=request.actor, workflow_id=workflow_id)
+    workflow_delete(actor=request.actor, workflow_id=workflow.pk)
+    messages.success(request, _("Workflow “%(name)s” deleted. Its past runs stay in the run history.")
+                     % {"name": workflow.name})
+    return redirect("dashboard:workflow_list")
 
 
 @org_view
