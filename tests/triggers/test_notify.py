@@ -138,3 +138,27 @@ def test_runs_finished_before_the_hook_existed_are_not_notified(acme, trivial, r
 
     notify_sweep(now=timezone.now())
     assert [json.loads(b)["data"]["outputs"]["result"]["greeting"] for _, b in receiver.requests] == ["Hello, new!"]
+
+
+def test_discovery_takes_one_query_however_many_hooks_there_are(acme, trivial, no_workers):
+    import workflows.templates
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.automations.services import workflow_create
+    from apps.triggers.notify import notify_discover
+
+    other = workflow_create(actor=acme, name="other", spec=workflows.templates.load("trivial"))
+    hooks = [notify_hook_create(actor=acme, workflow_id=w.pk, url=f"https://example.com/{i}")[0]
+             for i, w in enumerate([trivial, trivial, other, other, other])]
+    runs = [finished_run(acme, w) for w in (trivial, other, other)]
+    disabled = hooks[-1]
+    type(disabled).objects.filter(pk=disabled.pk).update(enabled=False)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert notify_discover(now=timezone.now()) == 2 * 1 + 2 * 2
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert (statements.count("SELECT"), statements.count("INSERT")) == (1, 1), "one SELECT for every hook"
+    assert sorted((d.hook_id, d.run_id) for d in NotifyDelivery.objects.all()) == sorted(
+        [(h.pk, runs[0].pk) for h in hooks[:2]] + [(h.pk, r.pk) for h in hooks[2:4] for r in runs[1:]])
+    assert notify_discover(now=timezone.now()) == 0

@@ -28,7 +28,7 @@ from tests.api.workers import stop_every_worker
 from tests.apps.conftest import advance_until_paused, wait_for
 from tests.apps.processes import CeleryProcesses, purge_queue
 
-from .test_notify import Receiver
+from .test_notify import Receiver, loopback_allowed  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,8 +72,9 @@ def test_a_hooked_workflows_finished_run_is_notified_at_once_without_the_sweep(a
     [(headers, body)] = receiver.requests
     data = json.loads(body)["data"]
     assert data["run"] == str(run.pk) and data["status"] == "succeeded"
-    delivery = NotifyDelivery.objects.get(hook=hook, run=run)
-    assert delivery.status == "sent" and delivery.attempts == 1
+    # The sender records the answer just after the receiver got the request.
+    wait_for(lambda: NotifyDelivery.objects.filter(hook=hook, run=run, status="sent", attempts=1).exists(),
+             timeout=10, what="the delivery to be recorded as sent")
     print(f"\nnotified {(received_at - run.finished_at).total_seconds() * 1000:.0f} ms after the run finished "
           f"(the sweep runs every {settings.CELERY_BEAT_SCHEDULE['sweep-triggers']['schedule']:.0f} s)")
 
@@ -132,3 +133,19 @@ def test_the_followed_set_is_read_at_most_once_per_ttl(acme, trivial, no_workers
     assert trivial.pk not in followed, "stale until the TTL passes (the sweep covers that window)"
     time.sleep(0.6)
     assert trivial.pk in followed
+
+
+def test_in_the_embedded_mode_a_thread_of_this_process_sends_the_notification(acme, trivial, receiver,
+                                                                              loopback_allowed, no_workers,
+                                                                              settings):
+    notify_hook_create(actor=acme, workflow_id=trivial.pk, url=receiver.url)
+    run = run_create(actor=acme, workflow_id=trivial.pk, inputs={"name": "Ada"})
+    settings.RUN_EXECUTION = "inprocess"  # after run_create, so no run thread pool starts here
+    purge_queue()
+
+    advance_until_paused(run)
+
+    wait_for(lambda: NotifyDelivery.objects.filter(run=run, status="sent").exists(), timeout=10,
+             what="the notification")
+    assert len(receiver.requests) == 1
+    assert queued_task_names() == [], "no broker involved"
