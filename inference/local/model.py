@@ -103,9 +103,10 @@ class LocalModel:
         stream = self.llm.create_completion(
             prompt, max_tokens=max_tokens, temperature=temperature, top_p=float(body.get("top_p", 0.95)),
             stop=stop, grammar=grammar, stream=True, seed=int(body.get("seed", self.seed)),
-            # Free text: a 135M model otherwise repeats itself until max_tokens. Not in JSON,
-            # where arguments should copy dates and ids from the conversation.
-            repeat_penalty=1.15 if grammar is None else 1.0)
+            # A 135M model otherwise repeats itself until max_tokens, in free text and in the
+            # strings of a JSON answer ("1.0000000…" to the grammar's length bound). Not in tool
+            # calls, whose arguments should copy dates and ids from the conversation.
+            repeat_penalty=REPEAT_PENALTY[mode])
         generation = Generation(mode=mode, pieces=iter(()), prompt_tokens=len(tokens), cached_tokens=min(cached, len(tokens) - 1))
 
         def pieces() -> Iterator[str]:
@@ -137,20 +138,28 @@ class LocalModel:
             del messages[droppable[0]]
 
 
+REPEAT_PENALTY = {"text": 1.15, "json": 1.15, "tool": 1.0}
 GRAMMAR_MAX_ITEMS = 6
 GRAMMAR_MAX_CHARS = 200
 
 
 def _grammar_safe(schema: Any) -> Any:
-    """The schema without ``pattern`` and ``format``: llama-cpp-python turns them into regex
-    escapes (``\\d``) that llama.cpp's grammar parser rejects, and a rejected grammar kills the
-    process at sampling time rather than raising. The caller validates the result anyway."""
+    """The schema without the ``pattern``s and ``format``s llama.cpp cannot take: llama-cpp-python
+    turns them into regex escapes (``\\d``) that llama.cpp's grammar parser rejects, and a
+    rejected grammar kills the process at sampling time rather than raising. Kept: a ``format``
+    the converter has a rule for (date, time, date-time, uuid) and a pattern without escapes
+    (``grammar_schema`` spells ``\\d`` out), so a due date comes out as a date. The caller
+    validates the result anyway."""
     if isinstance(schema, dict):
         safe = {}
         for key, value in schema.items():
             if key in ("properties", "patternProperties", "$defs", "definitions") and isinstance(value, dict):
                 safe[key] = {name: _grammar_safe(sub) for name, sub in value.items()}  # names, not keywords
-            elif key not in ("pattern", "format"):
+            elif key == "format" and value not in _FORMATS_WITH_RULES:
+                continue
+            elif key == "pattern" and (not isinstance(value, str) or "\\" in value):
+                continue
+            else:
                 safe[key] = _grammar_safe(value)
         # A 135M model inside an unbounded grammar can fill arrays and strings until
         # max_tokens runs out; bounds the caller left open keep its answers finite.

@@ -111,3 +111,14 @@ def test_the_local_model_copies_dates_from_the_conversation_into_date_arguments(
                                  [invoices], max_tokens=80)
 
     assert validate_tool_call(completion.tool_calls[0], [invoices]) is None
+
+
+def test_the_local_model_holds_json_answers_to_spelled_out_patterns_and_date_formats(local_url: str) -> None:
+    schema = {"type": "object", "required": ["code", "due"], "properties": {
+        "code": {"type": "string", "pattern": "^[A-Z]{3}-\\d{4}$"},
+        "due": {"type": "string", "format": "date", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}}}
+    with ChatClient(local_url, MODEL, idle_timeout=120) as client:
+        completion = client.chat([{"role": "user", "content": "Acme's order is due next Friday. Give its code and due date."}],
+                                 max_tokens=60, response_format={"type": "json_schema", "json_schema": {"name": "s", "schema": schema}})
+
+    jsonschema.validate(json.loads(completion.content), schema)
