@@ -11,6 +11,7 @@ cannot overwrite the newer owner's work.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -98,38 +99,29 @@ def _release(run: Run, worker: str, **fields: Any) -> bool:
 
 
 class _Keeper:
-    """The slice's one background thread: flushes events a few times a second, keeps the
-    lease alive during long model calls, and turns a cancel request into a drain at the
-    next super-step boundary."""
-
-    FLUSH_SECONDS = 0.2
+    """Looks after one slice from the process's keeper thread: flushes its events a few
+    times a second, keeps its lease alive during long model calls, and turns a cancel
+    request into a drain at the next super-step boundary."""
 
     def __init__(self, run: Run, worker: str, control: RunControl, events: DbEventSink):
         self._run, self._worker, self._control, self._events = run, worker, control, events
         self.cancelled = False
         self.lost = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"slice-{run.pk}", daemon=True)
+        self.next_renewal = time.monotonic() + _renew_every()
+        self.lock = threading.Lock()  # held while the keeper thread services this slice
 
     def __enter__(self) -> _Keeper:
-        self._thread.start()
+        _keepers.add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        _keepers.remove(self)
 
-    def _loop(self) -> None:
-        renew_every = max(0.2, min(settings.RUN_LEASE_SECONDS / 4, 5.0))
-        next_renewal = time.monotonic() + renew_every
-        try:
-            while not self._stop.wait(self.FLUSH_SECONDS):
-                self._events.flush()
-                if time.monotonic() >= next_renewal and not self.lost and not self.cancelled:
-                    next_renewal = time.monotonic() + renew_every
-                    self._renew()
-        finally:
-            connections.close_all()
+    def service(self, now: float) -> None:
+        self._events.flush()
+        if now >= self.next_renewal and not self.lost and not self.cancelled:
+            self.next_renewal = now + _renew_every()
+            self._renew()
 
     def _renew(self) -> None:
         expires = timezone.now() + timedelta(seconds=settings.RUN_LEASE_SECONDS)
@@ -139,6 +131,58 @@ class _Keeper:
         elif Run.objects.filter(pk=self._run.pk, cancel_requested=True).exists():
             self.cancelled = True
             self._control.request_drain("cancelled")
+
+
+def _renew_every() -> float:
+    return max(0.2, min(settings.RUN_LEASE_SECONDS / 4, 5.0))
+
+
+class _KeeperThread:
+    """One background thread per process serving every slice in progress, so a short
+    slice costs no thread start and join, and the thread keeps one database connection."""
+
+    INTERVAL = 0.2
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slices: set[_Keeper] = set()
+        self._pid: int | None = None
+
+    def add(self, keeper: _Keeper) -> None:
+        with self._lock:
+            self._slices.add(keeper)
+            if self._pid != os.getpid():  # first slice in this process (or in a forked child)
+                self._pid = os.getpid()
+                threading.Thread(target=self._loop, name="farside-keeper", daemon=True).start()
+
+    def remove(self, keeper: _Keeper) -> None:
+        with self._lock:
+            self._slices.discard(keeper)
+        with keeper.lock:  # wait out a service in progress; none starts after this
+            pass
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL)
+            with self._lock:
+                slices = list(self._slices)
+            if not slices:
+                connections.close_all()  # idle: hold no database connection
+                continue
+            now = time.monotonic()
+            for keeper in slices:
+                with keeper.lock:
+                    with self._lock:
+                        if keeper not in self._slices:
+                            continue
+                    try:
+                        keeper.service(now)
+                    except Exception:  # noqa: BLE001 - the next round tries again; the slice goes on
+                        log.warning("keeping a slice alive failed", exc_info=True)
+                        connections.close_all()
+
+
+_keepers = _KeeperThread()
 
 
 def run_advance(*, run_id: str, worker: str) -> SliceOutcome:
@@ -191,8 +235,8 @@ def _advance(run: Run, worker: str, events: DbEventSink) -> SliceOutcome:
         with _Keeper(run, worker, control, events) as keeper:
             try:
                 for mode, chunk in graph.stream(graph_input, config, context=context,
-                                                stream_mode=["updates", "values"], durability="sync",
-                                                control=control):
+                                                stream_mode=["updates", "values"],
+                                                durability=_durability(spec), control=control):
                     if mode == "values":
                         values = chunk
                     elif "__interrupt__" in chunk:
@@ -234,6 +278,18 @@ def _end(run: Run, worker: str, events: DbEventSink, status: str, *, steps: int 
             events.flush()
             transaction.on_commit(lambda: announce_finished(run, status))
     return SliceOutcome(status=status, steps=steps)
+
+
+def _durability(spec) -> str:
+    """Checkpoint after every step ("sync"), or once when the slice ends ("exit").
+
+    Steps that call a model or touch an outside system are saved as soon as they finish,
+    so a crash never repeats them. A graph made only of deterministic steps is saved at
+    the end of each slice (a drain, an interrupt, an error or the finish all save): after
+    a crash its steps since the last save run again and reach the same state, for a
+    fraction of the checkpoint writes.
+    """
+    return "exit" if spec.replayable else "sync"
 
 
 def _graph_input(graph, config: dict, run: Run, spec) -> Any:

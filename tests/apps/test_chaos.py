@@ -102,3 +102,46 @@ def test_no_run_is_lost_when_redis_restarts(acme, celery, slow_model):
         assert run.events.filter(kind="run.finished").count() == 1
     counts = calls_per_step(slow_model.requests, tags)
     assert all(n >= 1 for n in counts.values())
+
+
+def counter_spec(steps: int) -> dict:
+    """``steps`` deterministic transforms in a row, each adding one to the last: the
+    output is ``steps`` only if every step's result survived into the next."""
+    nodes = [{"id": "t0", "type": "transform", "config": {"template": "{{ inputs.start }}"}}]
+    nodes += [{"id": f"t{i}", "type": "transform", "config": {"template": f"{{{{ results.t{i - 1} | int + 1 }}}}"}}
+              for i in range(1, steps + 1)]
+    return {"spec_version": 1, "name": "counter",
+            "inputs": {"type": "object", "properties": {"start": {"type": "integer", "default": 0}}},
+            "nodes": nodes, "edges": [{"from": f"t{i}", "to": f"t{i + 1}"} for i in range(steps)],
+            "outputs": {"count": f"results.t{steps}"}}
+
+
+def test_deterministic_runs_saved_per_slice_replay_to_the_same_result_when_workers_die(acme, celery):
+    celery.ensure_workers(2)
+    celery.start_beat()
+    steps = 150
+    workflow = workflow_create(actor=acme, name="counter", spec=counter_spec(steps))
+    run_ids = [run_create(actor=acme, workflow_id=workflow.pk).pk for _ in range(12)]
+
+    rng = random.Random(7)
+    kills = 0
+    deadline = time.monotonic() + 120
+    while not finished(run_ids) and kills < 6 and time.monotonic() < deadline:
+        celery.ensure_workers(2)
+        victim = busy_worker(celery, run_ids)
+        if victim is None:
+            time.sleep(0.005)
+            continue
+        time.sleep(rng.uniform(0.0, 0.03))
+        celery.kill(victim)
+        kills += 1
+        celery.ensure_workers(2)
+    wait_for(lambda: finished(run_ids), timeout=180, what="every counter run to finish after the kills")
+
+    runs = list(Run.objects.filter(pk__in=run_ids))
+    assert {r.status for r in runs} == {RunStatus.SUCCEEDED}, [(r.status, r.error) for r in runs]
+    assert {r.outputs["count"] for r in runs} == {str(steps)}
+    for run in runs:
+        assert run.events.filter(kind="run.finished").count() == 1, "finished exactly once"
+    assert kills >= 2, "the test killed workers in the middle of slices"
+    assert sum(r.attempts for r in runs) >= 1, "killed slices were replayed after their lease expired"

@@ -221,3 +221,53 @@ def test_the_sweeper_resends_a_run_whose_worker_died(acme, no_workers, settings)
     before = queue_length()
     assert runs_sweep() == 1, "an expired lease is re-sent even with messages queued"
     assert queue_length() == before + 1
+
+
+def saved_checkpoints(run) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM checkpoints WHERE thread_id = %s", [str(run.pk)])
+        return cursor.fetchone()[0]
+
+
+def test_a_deterministic_workflow_is_saved_once_per_slice_not_after_every_step(acme, no_workers, settings):
+    workflow = workflow_from_template(acme, "trivial", seed_demo=False)
+    whole = advance_until_paused(run_create(actor=acme, workflow_id=workflow.pk, inputs={"name": "Cy"}))
+    assert whole.status == RunStatus.SUCCEEDED and whole.slices == 1
+    assert saved_checkpoints(whole) == 1
+
+    settings.RUN_SLICE_STEPS = 1
+    sliced = advance_until_paused(run_create(actor=acme, workflow_id=workflow.pk, inputs={"name": "Cy"}))
+    assert sliced.status == RunStatus.SUCCEEDED and sliced.slices >= 2
+    assert sliced.outputs == whole.outputs, "each slice resumed from the previous slice's save"
+    assert saved_checkpoints(sliced) == sliced.slices
+
+
+def test_a_workflow_that_calls_the_model_is_saved_after_every_step(acme, no_workers, fake_model):
+    from .test_workers import chain_spec
+
+    from apps.automations.services import workflow_create
+
+    workflow = workflow_create(actor=acme, name="chain", spec=chain_spec(3))
+    run = advance_until_paused(run_create(actor=acme, workflow_id=workflow.pk, inputs={"tag": "t"}))
+
+    assert run.status == RunStatus.SUCCEEDED and run.slices == 1
+    assert saved_checkpoints(run) >= 4, "the input and each of the three model steps"
+
+
+def test_storing_the_same_artifact_again_returns_the_first_one(acme, no_workers):
+    from apps.runs.models import Artifact
+    from apps.runs.ports import DbArtifactStore
+
+    workflow = workflow_from_template(acme, "trivial", seed_demo=False)
+    store = DbArtifactStore(run_create(actor=acme, workflow_id=workflow.pk))
+
+    first = store.put(name="report.html", content=b"<p>Q3</p>", media_type="text/html", node_id="render")
+    again = store.put(name="report.html", content=b"<p>Q3</p>", media_type="text/html", node_id="render")
+    changed = store.put(name="report.html", content=b"<p>Q4</p>", media_type="text/html", node_id="render")
+    elsewhere = store.put(name="report.html", content=b"<p>Q3</p>", media_type="text/html", node_id="other")
+
+    assert again.id == first.id
+    assert len({first.id, changed.id, elsewhere.id}) == 3
+    assert Artifact.objects.count() == 3

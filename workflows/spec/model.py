@@ -13,6 +13,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 NODE_ID = r"^[a-z][a-z0-9_]{0,62}$"
+
+# Node types whose only effect is their result in the state: the same state in gives the
+# same result out, and they call no model and touch no outside system (a large result is
+# stored as an artifact, and storing the same artifact twice returns the first one).
+# Running one again after a crash is therefore harmless and cheap.
+DETERMINISTIC_NODE_TYPES = frozenset({"transform", "compute", "branch"})
 PolicyMode = Literal["auto", "approve", "deny"]
 
 
@@ -82,6 +88,17 @@ class WorkflowSpec(Strict):
 
     # Filled by load_spec after validation: the parsed config model of each node.
     configs: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    @property
+    def replayable(self) -> bool:
+        """True when every node is deterministic (``DETERMINISTIC_NODE_TYPES``).
+
+        Such a graph need not be checkpointed after every step: a run interrupted midway
+        can run its steps again from the last saved point and reach the same state, with no
+        model call repeated and nothing written twice outside. The engine saves it once per
+        slice instead of once per step.
+        """
+        return all(node.type in DETERMINISTIC_NODE_TYPES for node in self.nodes)
 
     @property
     def entry(self) -> str:
