@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 import workflows.templates
 from apps.automations.models import Workflow
-from apps.demo.management.commands.demo_outbox import SLACK_PATH, _SlackWebhook
+from apps.demo.management.commands.demo_outbox import SLACK_PATH, _last_number, _SaveToFolder, _SlackWebhook
 from apps.runs.models import Run
 from connectors.netpolicy import NetworkPolicy, set_default_policy
 from connectors.slack import SlackConnector
@@ -95,3 +95,11 @@ def test_the_demo_meeting_summary_writes_tasks_and_a_note_and_posts_to_the_outbo
     [posted] = folder.glob("slack-*.json")
     assert "2 action items" in json.loads(posted.read_text())["text"]
     assert run.status == "succeeded"
+
+
+def test_a_restarted_outbox_adds_to_the_folder_instead_of_overwriting_what_is_there(tmp_path):
+    (tmp_path / "0001.eml").write_text("the sales report")
+    (tmp_path / "0002.eml").write_text("the campaign")
+    (tmp_path / "slack-0003.json").write_text("{}")
+    assert _SaveToFolder(tmp_path).count == 2
+    assert _last_number(tmp_path, "slack-*.json") == 3

@@ -18,7 +18,7 @@ class _SaveToFolder:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.count = 0
+        self.count = _last_number(folder, "*.eml")  # a restarted outbox adds to the folder
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1
@@ -26,6 +26,11 @@ class _SaveToFolder:
         path.write_bytes(envelope.original_content or envelope.content)
         print(f"outbox: message for {', '.join(envelope.rcpt_tos)} saved to {path}", flush=True)
         return "250 Message accepted for delivery"
+
+
+def _last_number(folder: Path, pattern: str) -> int:
+    numbers = [int(digits) for p in folder.glob(pattern) if (digits := p.stem.rpartition("-")[2]).isdigit()]
+    return max(numbers, default=0)
 
 
 class _SlackWebhook(BaseHTTPRequestHandler):
@@ -78,7 +83,8 @@ class Command(BaseCommand):
         folder.mkdir(parents=True, exist_ok=True)
         controller = Controller(_SaveToFolder(folder), hostname="127.0.0.1", port=opts["port"])
         controller.start()
-        handler = type("SlackWebhook", (_SlackWebhook,), {"folder": folder})
+        handler = type("SlackWebhook", (_SlackWebhook,), {"folder": folder,
+                                                           "count": _last_number(folder, "slack-*.json")})
         slack = ThreadingHTTPServer(("127.0.0.1", opts["slack_port"]), handler)
         threading.Thread(target=slack.serve_forever, daemon=True).start()
         self.stdout.write(f"outbox listening on 127.0.0.1:{opts['port']} (SMTP) and "
