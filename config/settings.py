@@ -154,6 +154,11 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": env.db("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django's own queries are never prepared (client-side binding); this lets psycopg prepare
+    # the few statements run on server-side-binding cursors (the webhook intake's INSERT).
+    # Off behind a pooler without prepared-statement support (PgBouncer < 1.21, transaction mode).
+    if _bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -2,7 +2,11 @@
 
 The accepted delivery (raw body, event id, mapped inputs) is one INSERT; the 202 is
 answered after it commits, and the run is started from the committed row by a worker
-(deliveries.py). Rejections are recorded too, with the reason, and start nothing.
+(events.py). Rejections are recorded too, with the reason, and start nothing.
+
+The endpoint is usually remembered from an earlier delivery (endpoints.py); the accepting
+INSERT checks that the row still agrees, so a remembered copy never accepts a delivery the
+row would not, and a refusal is always decided on a fresh read.
 """
 
 from __future__ import annotations
@@ -13,15 +17,23 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from django.db import connection, transaction
 
-from apps.automations.crypto import decrypt_secrets
 from apps.common.errors import InvalidInput
 
+from .endpoints import (
+    VERSION_SQL,
+    IntakeEndpoint,
+    endpoint_forget,
+    endpoint_read,
+    endpoint_remembered,
+    endpoint_unchanged,
+)
 from .events import nudge_workers
 from .mapping import MISSING, map_inputs, resolve_pointer
 from .models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookScheme
-from .schemes import VERIFIERS, EndpointKeys, InboundRequest, Rejected
+from .schemes import VERIFIERS, InboundRequest, Rejected
 from .schemes.base import body_digest
 from .schemes.salesforce import ACK
 
@@ -30,38 +42,6 @@ log = logging.getLogger(__name__)
 # Headers worth keeping with a delivery for debugging; never Authorization or cookies.
 _KEPT_HEADERS = ("content-type", "content-length", "user-agent", "x-hubspot-signature-version",
                  "x-hubspot-request-timestamp", "webhook-id", "webhook-timestamp", "x-request-id")
-
-
-@dataclass(frozen=True)
-class IntakeEndpoint:
-    """The columns of a WebhookEndpoint that intake reads."""
-
-    pk: object
-    organization_id: int
-    source: str
-    scheme: str
-    secrets_encrypted: bytes
-    settings: dict
-    input_mapping: dict
-    static_inputs: dict
-
-
-def _endpoint(endpoint_id) -> IntakeEndpoint | None:
-    """Every delivery starts with this lookup; plain SQL costs a sixth of the CPU the ORM
-    spends building and reading the same query (bench/webhooks_intake.py)."""
-    if connection.vendor != "postgresql":  # the embedded SQLite mode
-        row = (WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).order_by()
-               .values_list("id", "organization_id", "source", "scheme", "secrets_encrypted", "settings",
-                            "input_mapping", "static_inputs").first())
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, organization_id, source, scheme, secrets_encrypted, settings, input_mapping, "
-                           f"static_inputs FROM {WebhookEndpoint._meta.db_table} WHERE id = %s AND enabled",
-                           [endpoint_id])
-            row = cursor.fetchone()
-    if row is None:
-        return None
-    return IntakeEndpoint(*row[:4], bytes(row[4]), *(json.loads(v) if isinstance(v, str) else v for v in row[5:]))
 
 
 @dataclass(frozen=True)
@@ -81,51 +61,66 @@ def _json(status: int, payload: dict, **kw) -> IntakeResult:
     return IntakeResult(status=status, body=json.dumps(payload).encode(), **kw)
 
 
-def endpoint_keys(endpoint: WebhookEndpoint | IntakeEndpoint) -> EndpointKeys:
-    stored = decrypt_secrets(endpoint.secrets_encrypted)
-    secrets = tuple(s for s in (stored.get("current"), stored.get("previous")) if s)
-    return EndpointKeys(secrets=secrets, settings=endpoint.settings or {})
-
-
 def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
                     too_large_size: int | None = None) -> IntakeResult:
     """``too_large_size`` is the size of a body that was refused unread (from Content-Length)."""
-    endpoint = _endpoint(endpoint_id)
+    remembered = endpoint_remembered(endpoint_id)
+    if remembered is not None and too_large_size is None:
+        try:
+            events = _events(remembered, request, now)
+        except Rejected:
+            pass  # perhaps the secret was just rotated: decide on a fresh read
+        else:
+            result = _accept(remembered, _record(remembered, request, now), events, now)
+            if result is not None:
+                return result
+    endpoint = endpoint_read(endpoint_id)
     if endpoint is None:
-        from .gone import refuse_if_archived  # a deleted workflow's endpoint: recorded 410
-
-        gone = refuse_if_archived(endpoint_id=endpoint_id, request=request, now=now)
-        if gone is not None:
-            return gone
         # Nothing to record against: an unknown id is indistinguishable from a probe.
         return _json(404, _error("not_found", "no such webhook endpoint"))
-    record = {
+    record = _record(endpoint, request, now, too_large_size)
+    if too_large_size is not None:
+        return _reject(record, Rejected(413, "body_too_large", "the body is larger than this endpoint accepts"),
+                       keep_body=False)
+    try:
+        events = _events(endpoint, request, now)
+    except Rejected as rejection:
+        # Mapping runs only after verification passed; any other refusal proves nothing.
+        return _reject(record | {"verified": rejection.code == "mapping_failed"}, rejection)
+    result = _accept(endpoint, record, events, now)
+    if result is None:
+        # The row changed between this read and the INSERT (a rotation racing the delivery).
+        endpoint_forget(endpoint_id)
+        return _json(503, _error("endpoint_changed", "the endpoint changed while this was received; send it again"))
+    return result
+
+
+def _record(endpoint: IntakeEndpoint, request: InboundRequest, now: datetime,
+            too_large_size: int | None = None) -> dict:
+    return {
         "organization_id": endpoint.organization_id, "endpoint_id": endpoint.pk, "received_at": now,
         "remote_addr": request.remote_addr, "body": request.body,
         "body_size": len(request.body) if too_large_size is None else too_large_size,
         "headers": {k: request.headers[k][:300] for k in _KEPT_HEADERS if k in request.headers},
     }
-    if too_large_size is not None:
-        return _reject(record, Rejected(413, "body_too_large", "the body is larger than this endpoint accepts"),
-                       keep_body=False)
-    try:
-        verified = VERIFIERS[endpoint.scheme](request, endpoint_keys(endpoint), now)
-        events = []
-        for index, event in enumerate(verified.events):
-            event_id = event.event_id or _pointer_event_id(endpoint, event.payload) or body_digest(request.body)
-            if event.event_id is None and len(verified.events) > 1:
-                event_id = f"{event_id}#{index}"
-            if "\x00" in event_id:
-                raise Rejected(400, "malformed_body", "the event id contains the NUL character")
-            try:
-                inputs = map_inputs(event.payload, endpoint.input_mapping or {}, endpoint.static_inputs or {})
-            except InvalidInput as exc:
-                raise Rejected(422, "mapping_failed", str(exc)) from None
-            events.append((event_id[:200], inputs))
-    except Rejected as rejection:
-        # Mapping runs only after verification passed; any other refusal proves nothing.
-        return _reject(record | {"verified": rejection.code == "mapping_failed"}, rejection)
-    return _accept(endpoint, record, events, now)
+
+
+def _events(endpoint: IntakeEndpoint, request: InboundRequest, now: datetime) -> list[tuple[str, dict]]:
+    """Verify the delivery and map each event to ``(event id, workflow inputs)``; raises Rejected."""
+    verified = VERIFIERS[endpoint.scheme](request, endpoint.keys(), now)
+    events = []
+    for index, event in enumerate(verified.events):
+        event_id = event.event_id or _pointer_event_id(endpoint, event.payload) or body_digest(request.body)
+        if event.event_id is None and len(verified.events) > 1:
+            event_id = f"{event_id}#{index}"
+        if "\x00" in event_id:
+            raise Rejected(400, "malformed_body", "the event id contains the NUL character")
+        try:
+            inputs = map_inputs(event.payload, endpoint.input_mapping or {}, endpoint.static_inputs or {})
+        except InvalidInput as exc:
+            raise Rejected(422, "mapping_failed", str(exc)) from None
+        events.append((event_id[:200], inputs))
+    return events
 
 
 def _pointer_event_id(endpoint: IntakeEndpoint, payload) -> str | None:
@@ -146,19 +141,26 @@ def _reject(record: dict, rejection: Rejected, *, keep_body: bool = True) -> Int
 
 
 def _accept_sql() -> str:
-    delivery, event = WebhookDelivery._meta.db_table, WebhookEvent._meta.db_table
+    endpoint, delivery, event = (WebhookEndpoint._meta.db_table, WebhookDelivery._meta.db_table,
+                                 WebhookEvent._meta.db_table)
     # One statement, so one round trip and one commit: the delivery row and its events,
-    # events already accepted on this endpoint skipped by the unique (endpoint, event_id).
+    # events already accepted on this endpoint skipped by the unique (endpoint, event_id),
+    # and nothing at all unless the endpoint row is still enabled and holds the values the
+    # delivery was verified and mapped with (their digest: IntakeEndpoint.version).
     return f"""
-        WITH d AS (
+        WITH ep AS (
+            SELECT id FROM {endpoint} WHERE id = %s AND enabled AND {VERSION_SQL} = %s
+        ), d AS (
             INSERT INTO {delivery} (organization_id, endpoint_id, received_at, remote_addr, headers, body, body_size,
                                     verified, outcome, status_code, error_code, error)
-            VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, true, 'accepted', 202, '', '')
-            RETURNING id
+            SELECT %s::bigint, ep.id, %s::timestamptz, %s::inet, %s::jsonb, %s::bytea, %s::integer,
+                   true, 'accepted', 202, '', ''
+            FROM ep
+            RETURNING id, organization_id, endpoint_id
         ), e AS (
             INSERT INTO {event} (organization_id, endpoint_id, delivery_id, event_id, inputs, error_code, error,
                                  created_at)
-            SELECT %s, %s, d.id, v.event_id, v.inputs::jsonb, '', '', %s
+            SELECT d.organization_id, d.endpoint_id, d.id, v.event_id, v.inputs::jsonb, '', '', %s::timestamptz
             FROM d, unnest(%s::text[], %s::text[]) AS v(event_id, inputs)
             ON CONFLICT (endpoint_id, event_id) DO NOTHING
             RETURNING id
@@ -167,10 +169,29 @@ def _accept_sql() -> str:
     """
 
 
+_ACCEPT_SQL = _accept_sql()
+
+
+def _fetchone_prepared(sql: str, params: list) -> tuple | None:
+    """Run ``sql`` on a server-side-binding cursor, which psycopg prepares once per connection
+    (with DATABASES' ``prepare_threshold`` set; Django's own cursors never prepare):
+    PostgreSQL then plans the accepting statement once instead of per delivery. Django's
+    checks are kept; its query log (``connection.queries``) does not see this statement."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchone()
+
+
 def _accept_portable(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict]],
-                     now: datetime) -> tuple[int, int]:
+                     now: datetime) -> tuple[int, int] | None:
     """The same write for the embedded SQLite mode, where throughput matters less."""
     with transaction.atomic():
+        if not endpoint_unchanged(endpoint):
+            return None
         delivery = WebhookDelivery.objects.create(**record, verified=True, outcome=DeliveryOutcome.ACCEPTED,
                                                   status_code=202)
         WebhookEvent.objects.bulk_create(
@@ -180,22 +201,25 @@ def _accept_portable(endpoint: IntakeEndpoint, record: dict, events: list[tuple[
         return delivery.pk, WebhookEvent.objects.filter(delivery=delivery).count()
 
 
-def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict]], now: datetime) -> IntakeResult:
+def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict]],
+            now: datetime) -> IntakeResult | None:
     """The durable write is one statement; the runs are started by a worker once it has
-    committed (deliveries.py). A delivery whose every event was accepted before is a
-    duplicate: recorded, and answered 409 (Salesforce: acknowledged, or it resends all day)."""
+    committed (events.py). A delivery whose every event was accepted before is a
+    duplicate: recorded, and answered 409 (Salesforce: acknowledged, or it resends all day).
+    None, with nothing written, when the endpoint row no longer agrees with ``endpoint``."""
     salesforce = endpoint.scheme == WebhookScheme.SALESFORCE
-    org, endpoint_id = endpoint.organization_id, endpoint.pk
-    params = [org, endpoint_id, record["received_at"], record["remote_addr"], json.dumps(record["headers"]),
+    params = [endpoint.pk, endpoint.version,
+              endpoint.organization_id, record["received_at"], record["remote_addr"], json.dumps(record["headers"]),
               record["body"], record["body_size"],
-              org, endpoint_id, now, [e[0] for e in events], [json.dumps(e[1]) for e in events]]
+              now, [e[0] for e in events], [json.dumps(e[1]) for e in events]]
     with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(_accept_sql(), params)
-                delivery_id, accepted = cursor.fetchone()
+            row = _fetchone_prepared(_ACCEPT_SQL, params)
         else:
-            delivery_id, accepted = _accept_portable(endpoint, record, events, now)
+            row = _accept_portable(endpoint, record, events, now)
+        if row is None:
+            return None
+        delivery_id, accepted = row
         if not accepted:
             message = "every event in this delivery was already accepted"
             WebhookDelivery.objects.filter(pk=delivery_id).update(
