@@ -355,4 +355,7 @@ JA = {
     'Resumed': '再開',
     'after an interruption (attempt %(n)s); finished steps are not repeated': '中断の後に再開（%(n)s 回目）。完了したステップは繰り返しません',
     'Retrying': '再試行',
+    "Workflow “%(name)s” deleted. Its past runs stay in the run history.": "ワークフロー「%(name)s」を削除しました。過去の実行は実行履歴に残ります。",
+    "deleted": "削除済み",
+    "Delete this workflow? It can no longer be run, its schedules stop and its webhooks are refused. Past runs stay in the run history.": "このワークフローを削除しますか？ 以後は実行できず、スケジュールは止まり、Webhook は拒否されます。過去の実行は実行履歴に残ります。",
 }
