@@ -2,11 +2,12 @@
 
 The templates are written for K2 Thinking on vLLM: a 256K-token window, answers of up to 16K
 tokens, budgets of dozens of tool calls. The local model has the window the server was started
-with (``--n-ctx``), answers of at most ``--max-output-tokens`` and takes 5 to 20 seconds a turn on
-two cores. The demo's copies of the templates say so, and nothing else changes: the engine then
-sizes prompts and compaction for the real window, and an agent the small model confuses stops
-after a few tool calls with a final answer instead of wandering for half an hour. Nodes,
-prompts, schemas and write policies stay exactly as in the template.
+with (``--n-ctx``), answers of at most ``--max-output-tokens`` and takes from a few seconds to
+half a minute a turn on two cores. The demo's copies of the templates say so, and nothing else
+changes: the engine then sizes prompts and compaction for the real window, and an agent the
+small model confuses stops after a few tool calls with a final answer instead of spending a
+production budget (80 calls for the meeting summary) at that pace. Nodes, prompts, schemas and
+write policies stay exactly as in the template.
 """
 
 from __future__ import annotations
