@@ -5,7 +5,8 @@ template (three deterministic transforms, no model). Reference point from the is
 n8n reports 220 trivial executions/s on one 2-vCPU instance. The creating process
 shares this machine's two cores with the workers, as a webhook-driven web process would.
 
-    .venv/bin/python bench/engine_throughput.py [--runs 400] [--workers 2]
+    .venv/bin/python bench/engine_throughput.py [--runs 400] [--workers 2] [--pool solo|threads --threads 4]
+        [--creators 2]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from _django import ROOT, CpuMeter, boot, org_actor, pids_matching
 
@@ -25,11 +27,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pool", default="solo", choices=["solo", "prefork", "threads"])
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process with --pool threads")
+    parser.add_argument("--creators", type=int, default=2,
+                        help="threads calling run_create at once, as concurrent API or webhook requests would")
     args = parser.parse_args()
 
     boot("farside_bench_tp", FARSIDE_QUEUE=f"bench-{os.getpid()}", RUN_EXECUTION="celery")
     import workflows.templates
-    from django.db import transaction
+    from django.db import connection
     from django.db.models import Min
 
     from apps.automations.services import workflow_create
@@ -64,9 +68,16 @@ def main() -> None:
         })
         meter.start()
         start = time.perf_counter()
-        created = []
-        for i in range(args.runs):
-            created.append(run_create(actor=actor, workflow_id=workflow.pk, inputs={"name": f"r{i}"}).pk)
+
+        def create(indexes: range) -> list:
+            try:
+                return [run_create(actor=actor, workflow_id=workflow.pk, inputs={"name": f"r{i}"}).pk for i in indexes]
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(args.creators) as pool:
+            shares = pool.map(create, [range(i, args.runs, args.creators) for i in range(args.creators)])
+            created = [pk for share in shares for pk in share]
         create_s = time.perf_counter() - start
         creator_cpu = meter.stop()["creating process (run_create, Celery publish)"]
         # Poll cheaply and rarely, so the waiting loop does not steal the workers' CPU.
@@ -88,7 +99,8 @@ def main() -> None:
             proc.wait(timeout=30)
 
     threads = f" x {args.threads} threads" if args.pool == "threads" else ""
-    print(f"runs: {args.runs}, worker processes: {args.workers} ({args.pool}{threads})")
+    print(f"runs: {args.runs}, worker processes: {args.workers} ({args.pool}{threads}), "
+          f"creating threads: {args.creators}")
     print(f"run_create alone: {args.runs / create_s:.0f} runs/s")
     print(f"completed: {args.runs / total_s:.1f} runs/s (wall clock, create to last succeeded)")
     print(f"completed (first created_at to last finished_at): {args.runs / (last - first).total_seconds():.1f} runs/s")
