@@ -57,6 +57,24 @@ def test_demo_setup_without_the_local_model_adds_the_templates_as_they_are():
     assert Workflow.objects.get(name=template["title"]).current_version.spec == template
 
 
+def test_demo_setup_brings_back_a_demo_workflow_that_was_deleted():
+    from apps.accounts.actors import actor_for_user
+    from apps.accounts.models import Membership
+    from apps.automations.services import workflow_delete
+
+    run_command("demo_setup")
+    title = workflows.templates.load("meeting_summary")["title"]
+    deleted = Workflow.objects.get(name=title)
+    owner = Membership.objects.filter(organization=deleted.organization).first()
+    workflow_delete(actor=actor_for_user(user=owner.user, organization_id=deleted.organization_id),
+                    workflow_id=deleted.pk)
+
+    output = run_command("demo_setup")
+
+    assert title in output
+    assert Workflow.objects.filter(name=title, archived_at__isnull=True).exclude(pk=deleted.pk).count() == 1
+
+
 def test_the_outbox_keeps_each_slack_message_as_a_file_and_passes_the_connection_check(slack_sink):
     port, folder = slack_sink
     connector = SlackConnector(settings={}, secrets={"webhook_url": f"http://127.0.0.1:{port}{SLACK_PATH}"})

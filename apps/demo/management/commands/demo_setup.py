@@ -54,7 +54,7 @@ class Command(BaseCommand):
             description = spec.get("description", "")
             if opts["local_model"]:
                 spec, description = profiles.local_model(spec), f"{description} {profiles.NOTE}".strip()
-            if not Workflow.objects.filter(organization=org, name=title).exists():
+            if not Workflow.objects.filter(organization=org, name=title, archived_at__isnull=True).exists():
                 workflow_create(actor=actor, name=title, spec=spec, description=description, template=name)
                 created.append(title)
         self.stdout.write(f"demo organization {org.name!r} (slug {org.slug}); user {user.username!r}")
