@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from apps.common.errors import InvalidInput
 
@@ -160,8 +160,8 @@ def _accept_sql() -> str:
         ), e AS (
             INSERT INTO {event} (organization_id, endpoint_id, delivery_id, event_id, inputs, error_code, error,
                                  created_at)
-            SELECT d.organization_id, d.endpoint_id, d.id, v.event_id, v.inputs::jsonb, '', '', %s::timestamptz
-            FROM d, unnest(%s::text[], %s::text[]) AS v(event_id, inputs)
+            SELECT d.organization_id, d.endpoint_id, d.id, v.event_id, v.inputs, '', '', %s::timestamptz
+            FROM d, jsonb_to_recordset(%s::jsonb) AS v(event_id text, inputs jsonb)
             ON CONFLICT (endpoint_id, event_id) DO NOTHING
             RETURNING id
         )
@@ -176,11 +176,32 @@ def _fetchone_prepared(sql: str, params: list) -> tuple | None:
     """Run ``sql`` on a server-side-binding cursor, which psycopg prepares once per connection
     (with DATABASES' ``prepare_threshold`` set; Django's own cursors never prepare):
     PostgreSQL then plans the accepting statement once instead of per delivery. Django's
-    checks are kept; its query log (``connection.queries``) does not see this statement."""
-    connection.close_if_health_check_failed()
+    query log (``connection.queries``) does not see this statement.
+
+    Django checks a reused connection with a ``SELECT 1`` round trip before a request's
+    first statement (CONN_HEALTH_CHECKS). Here the statement is its own check: if it fails
+    on a connection that was due a check and turns out dead (the server restarted, an idle
+    connection was dropped), it is sent once more on a new connection. Had the first one
+    committed after all, its events are already taken and the resend is answered as any
+    resend is (duplicate); nothing is accepted twice."""
+    due_check = (connection.connection is not None and connection.health_check_enabled
+                 and not connection.health_check_done and not connection.in_atomic_block)
+    connection.health_check_done = True
     connection.ensure_connection()
     connection.validate_thread_sharing()
     connection.validate_no_broken_transaction()
+    try:
+        return _execute_prepared(sql, params)
+    except OperationalError:
+        if not (due_check and connection.connection.broken):
+            raise
+        log.info("webhook intake: the database connection was dead; sending the delivery on a new one")
+        connection.close()
+        connection.ensure_connection()
+        return _execute_prepared(sql, params)
+
+
+def _execute_prepared(sql: str, params: list) -> tuple | None:
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()
@@ -211,7 +232,7 @@ def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict
     params = [endpoint.pk, endpoint.version,
               endpoint.organization_id, record["received_at"], record["remote_addr"], json.dumps(record["headers"]),
               record["body"], record["body_size"],
-              now, [e[0] for e in events], [json.dumps(e[1]) for e in events]]
+              now, json.dumps([{"event_id": e[0], "inputs": e[1]} for e in events])]
     with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
         if connection.vendor == "postgresql":
             row = _fetchone_prepared(_ACCEPT_SQL, params)
