@@ -42,24 +42,37 @@ def _send(run_id: str, countdown: float) -> None:
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+_sweeper_stop = threading.Event()
 
 
 def _pool() -> ThreadPoolExecutor:
-    global _executor
+    global _executor, _sweeper_stop
     with _executor_lock:
         if _executor is None:
+            _sweeper_stop = threading.Event()
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="farside-run")
             # No beat in the embedded mode: this process sweeps for runs a previous process
             # left behind (stopped mid-run, or waiting for a nudge that died with it).
-            threading.Thread(target=_sweep_forever, name="farside-sweeper", daemon=True).start()
+            threading.Thread(target=_sweep_forever, args=(_sweeper_stop,), name="farside-sweeper",
+                             daemon=True).start()
         return _executor
 
 
-def _sweep_forever() -> None:
+def stop_inprocess() -> None:
+    """Stop the embedded mode's sweeper and wait for the runs in progress (a process about to
+    drop its database, such as a test session, calls this first)."""
+    global _executor
+    with _executor_lock:
+        executor, _executor = _executor, None
+        _sweeper_stop.set()
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
+def _sweep_forever(stop: threading.Event) -> None:
     from .services import runs_sweep
 
-    while True:
-        time.sleep(settings.RUN_SWEEP_SECONDS)
+    while not stop.wait(settings.RUN_SWEEP_SECONDS):
         try:
             runs_sweep()
         except Exception:  # noqa: BLE001 - try again next interval

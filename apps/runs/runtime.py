@@ -86,12 +86,14 @@ class _LazyModel:
     even where no model server is configured."""
 
     def chat(self, messages, tools=None, **params):
-        client = _client(tuple(settings.INFERENCE_BASE_URLS), settings.INFERENCE_MODEL, settings.INFERENCE_API_KEY)
-        return client.chat(messages, tools, **params)
+        return self._resolve().chat(messages, tools, **params)
 
     def __getattr__(self, name: str):
-        client = _client(tuple(settings.INFERENCE_BASE_URLS), settings.INFERENCE_MODEL, settings.INFERENCE_API_KEY)
-        return getattr(client, name)
+        return getattr(self._resolve(), name)
+
+    @staticmethod
+    def _resolve():
+        return _client(tuple(settings.INFERENCE_BASE_URLS), settings.INFERENCE_MODEL, settings.INFERENCE_API_KEY)
 
 
 def model_client() -> _LazyModel:

@@ -15,7 +15,9 @@ from .processes import CeleryProcesses, purge_queue
 def _close_checkpointer_before_db_teardown(django_db_setup):
     yield
     from apps.runs.checkpoints import close_checkpointer
+    from apps.runs.dispatch import stop_inprocess
 
+    stop_inprocess()
     close_checkpointer()
 
 
