@@ -6,7 +6,6 @@ from rest_framework.response import Response
 
 from apps.automations import selectors, services
 
-from ..connections import connection_test
 from ..errors import error_responses
 from ..pagination import PAGE_PARAMS, ByName, page_of
 from ..serializers import ConnectionCreateSerializer, ConnectionRotateSerializer, ConnectionSerializer
@@ -49,7 +48,8 @@ class ConnectionTestView(ApiView):
                    responses={200: ConnectionSerializer, **error_responses(403, 404)})
     def post(self, request, connection_id: int):
         selectors.connection_get(actor=self.actor, connection_id=connection_id)
-        return Response(ConnectionSerializer(connection_test(actor=self.actor, connection_id=connection_id)).data)
+        connection = services.connection_test(actor=self.actor, connection_id=connection_id)
+        return Response(ConnectionSerializer(connection).data)
 
 
 class ConnectionRotateView(ApiView):

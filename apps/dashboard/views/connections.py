@@ -7,9 +7,9 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.api.connections import connection_test
 from apps.automations.selectors import connection_get, connection_list
-from apps.automations.services import connection_create, connection_delete, connection_rotate_secrets
+from apps.automations.services import (connection_create, connection_delete, connection_rotate_secrets,
+                                       connection_test)
 from apps.common.errors import InvalidInput
 
 from ..access import org_view
