@@ -1,4 +1,8 @@
-"""Redis pub/sub nudges for live viewers of a run. Events themselves live in the database."""
+"""This process's Redis client, for looking at the Celery broker (queue lengths) directly.
+
+Viewers of a run poll the database for new events (the dashboard's htmx partials stop
+polling when the run is finished); nothing is published per event.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,3 @@ from django.conf import settings
 @lru_cache(maxsize=1)
 def redis_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-
-
-def channel(run_id) -> str:
-    return f"farside:run:{run_id}"
-
-
-def publish(run_id, last_seq: int) -> None:
-    redis_client().publish(channel(run_id), str(last_seq))

@@ -33,7 +33,7 @@ from workflows.context import RunContext
 from .checkpoints import checkpointer
 from .models import Approval, Run, RunStatus
 from .ports import DbArtifactStore, DbEventSink, DbWriteLedger
-from .runtime import (compiled_graph, connector_provider, live_nudge, loaded_spec, model_client,
+from .runtime import (compiled_graph, connector_provider, loaded_spec, model_client,
                       organization_locale, version_of)
 from .signals import announce_finished
 
@@ -189,7 +189,7 @@ def run_advance(*, run_id: str, worker: str) -> SliceOutcome:
     run = _claim(run_id, worker)
     if run is None:
         return SKIPPED
-    events = DbEventSink(run, on_flush=live_nudge)
+    events = DbEventSink(run)
     try:
         outcome = _advance(run, worker, events)
     finally:

@@ -31,7 +31,7 @@ class DbEventSink:
     fraction of a second. Flushes are serialised, so events commit in ``seq`` order and a
     reader polling for ``seq > last`` never skips one."""
 
-    def __init__(self, run: Run, *, on_flush=None):
+    def __init__(self, run: Run):
         self._run_id = run.pk
         self._org_id = run.organization_id
         self._lock = threading.Lock()
@@ -39,7 +39,6 @@ class DbEventSink:
         self._buffer: list[RunEvent] = []
         fresh = run.slices == 1 and run.attempts == 0
         self._seq = 0 if fresh else RunEvent.objects.filter(run_id=run.pk).aggregate(m=Max("seq"))["m"] or 0
-        self._on_flush = on_flush
 
     def emit(self, kind: str, payload: Mapping[str, Any], *, node_id: str | None = None) -> None:
         with self._lock:
@@ -57,8 +56,6 @@ class DbEventSink:
             with transaction.atomic(savepoint=False):
                 RunEvent.objects.bulk_create(batch)
                 self._record_totals(batch)
-            if self._on_flush is not None:
-                self._on_flush(self._run_id, batch[-1].seq)
 
     def _record_totals(self, batch: list[RunEvent]) -> None:
         totals = {"model_calls": 0, "tool_calls": 0, "prompt_tokens": 0, "cached_tokens": 0,

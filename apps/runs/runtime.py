@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from functools import lru_cache
@@ -19,7 +18,6 @@ from connectors.registry import connector_class
 
 from .models import Run
 
-log = logging.getLogger(__name__)
 _graphs_lock = threading.Lock()
 _graphs: dict[tuple[str, int], Any] = {}
 
@@ -133,15 +131,3 @@ class RunConnectors:
 
 def connector_provider(run: Run) -> RunConnectors:
     return RunConnectors(run)
-
-
-def live_nudge(run_id, last_seq: int) -> None:
-    """Tell live viewers new events exist; they fetch them from the database."""
-    if not settings.REDIS_URL:
-        return
-    try:
-        from .live import publish
-
-        publish(run_id, last_seq)
-    except Exception:  # noqa: BLE001 - a missed nudge only delays a viewer's refresh
-        log.debug("live nudge failed", exc_info=True)

@@ -179,7 +179,7 @@ def runs_sweep() -> int:
 def _broker_queue_length() -> int:
     if settings.RUN_EXECUTION != "celery":
         return 0
-    from .live import redis_client
+    from .broker import redis_client
 
     try:
         return int(redis_client().llen(settings.CELERY_TASK_DEFAULT_QUEUE))

@@ -183,7 +183,7 @@ def test_a_running_run_stops_at_the_next_step_when_cancelled(acme, no_workers, s
 def queue_length() -> int:
     from django.conf import settings
 
-    from apps.runs.live import redis_client
+    from apps.runs.broker import redis_client
 
     return redis_client().llen(settings.CELERY_TASK_DEFAULT_QUEUE)
 
