@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from apps.common.errors import Problem
 
 POLICIES = [("approve", _("Ask a person before each write")), ("auto", _("Write without asking")),
             ("deny", _("Never write (read-only)"))]
@@ -68,3 +71,16 @@ class ImportForm(forms.Form):
         if not (cleaned.get("text") or "").strip() and not self.errors:
             self.add_error("text", _("Choose a file or paste the YAML."))
         return cleaned
+
+
+def problems_to_form(form: forms.Form, problems: Iterable[Problem], *,
+                     aliases: Mapping[str, str] | None = None) -> None:
+    """Put each service problem on the field its path starts with (``settings.url`` on
+    ``settings``; ``aliases`` maps a service's path to the form's field name), or, with its
+    path, among the non-field errors when the form has no such field."""
+    for problem in problems:
+        name = (aliases or {}).get(problem.path, problem.path.split(".")[0])
+        if name in form.fields:
+            form.add_error(name, problem.message)
+        else:
+            form.add_error(None, str(problem))

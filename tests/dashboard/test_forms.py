@@ -7,6 +7,7 @@ import re
 import pytest
 
 from apps.automations.models import Connection, Workflow
+from apps.automations.services import connection_create
 from apps.runs.models import Approval, Run
 from apps.runs.services import run_create
 
@@ -139,6 +140,16 @@ def test_a_connection_with_bad_settings_is_refused_and_the_secret_is_not_echoed(
     assert response.status_code == 400 and "not valid JSON" in error_after(html, "settings")
     assert 'value="Office mail"' in html and "hunter2-secret" not in html
     assert not Connection.objects.exists()
+
+
+def test_a_second_connection_with_the_same_name_is_refused_next_to_the_name(make_org, signed_in):
+    actor, user = make_org("Acme")
+    connection_create(actor=actor, name="CRM", connector_type="http", settings={}, secrets={})
+    browser = signed_in(user)
+    response = post_form(browser, "/connections/new/", {"name": "CRM", "connector_type": "http", "settings": "{}"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "already exists" in error_after(html, "name")
+    assert Connection.objects.count() == 1
 
 
 def test_a_saved_connections_secret_is_never_shown_again(make_org, signed_in):

@@ -12,7 +12,7 @@ from apps.runs.selectors import approval_get, approval_list
 from apps.runs.services import approval_decide
 
 from ..access import org_view
-from ..forms import ApprovalDecisionForm
+from ..forms import ApprovalDecisionForm, problems_to_form
 from ..pages import page
 from ..templatetags.dashboard import pretty_json
 
@@ -40,8 +40,7 @@ def decide(request, approval_id: int):
                             approve=form.cleaned_data["decision"] == "approve", arguments=arguments,
                             reason=form.cleaned_data["reason"])
         except InvalidInput as exc:
-            for problem in exc.problems:
-                form.add_error("arguments" if problem.path.startswith("arguments") else None, problem.message)
+            problems_to_form(form, exc.problems)
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:

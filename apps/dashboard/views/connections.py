@@ -14,12 +14,8 @@ from apps.common.errors import InvalidInput
 
 from ..access import org_view
 from ..connection_forms import ConnectionForm, RotateForm, connector_help
+from ..forms import problems_to_form
 from ..pages import page
-
-
-def _problems_to_form(form, problems) -> None:
-    for problem in problems:
-        form.add_error(problem.path if problem.path in form.fields else None, problem.message)
 
 
 @org_view
@@ -40,7 +36,7 @@ def connection_new(request):
                                            connector_type=form.cleaned_data["connector_type"],
                                            settings=form.cleaned_data["settings"], secrets=form.cleaned_data["secrets"])
         except InvalidInput as exc:
-            _problems_to_form(form, exc.problems)
+            problems_to_form(form, exc.problems)
         else:
             messages.success(request, _("Connection saved. Its secrets are encrypted and will not be shown again."))
             return redirect("dashboard:connection_detail", connection_id=connection.pk)

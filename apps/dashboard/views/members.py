@@ -14,6 +14,7 @@ from apps.accounts.services import membership_add
 from apps.common.errors import InvalidInput
 
 from ..access import org_view
+from ..forms import problems_to_form
 from ..pages import page
 
 
@@ -40,8 +41,7 @@ def members(request):
             try:
                 membership_add(actor=request.actor, user=form.user, role=form.cleaned_data["role"])
             except InvalidInput as exc:
-                for problem in exc.problems:
-                    form.add_error(problem.path if problem.path in form.fields else None, problem.message)
+                problems_to_form(form, exc.problems)
             else:
                 messages.success(request, _("Member saved."))
                 return redirect("dashboard:members")

@@ -19,15 +19,13 @@ from apps.triggers.services import webhook_endpoint_create, webhook_endpoint_rot
 
 from ..access import org_view
 from ..cron_preview import preview
+from ..forms import problems_to_form
 from ..pages import page
 from ..trigger_forms import ScheduleForm, WebhookForm
 
 
-def _to_form(form, problems) -> None:
-    for problem in problems:
-        field = {"cron_expression": "cron"}.get(problem.path, problem.path.split(".")[0])
-        form.add_error(field if field in form.fields else None, str(problem) if field not in form.fields
-                       else problem.message)
+# The schedule services call it ``cron_expression``; the form calls it ``cron``.
+_SCHEDULE_FIELDS = {"cron_expression": "cron"}
 
 
 @org_view
@@ -73,7 +71,7 @@ def schedule_edit(request, schedule_id: int | None = None):
                                     cron_expression=d["cron"], timezone=d["timezone"], inputs=d["inputs"],
                                     enabled=d["enabled"], overlap_policy=d["overlap_policy"])
             except InvalidInput as exc:
-                _to_form(form, exc.problems)
+                problems_to_form(form, exc.problems, aliases=_SCHEDULE_FIELDS)
             else:
                 messages.success(request, _("Schedule saved."))
                 return redirect("dashboard:schedules")
@@ -115,7 +113,7 @@ def webhook_new(request):
                 actor=request.actor, workflow_id=int(d["workflow"]), source=d["source"], scheme=d["scheme"],
                 settings=d["settings"], input_mapping=d["input_mapping"])
         except InvalidInput as exc:
-            _to_form(form, exc.problems)
+            problems_to_form(form, exc.problems)
         else:
             # The secret is in this one response and nowhere else: no redirect, no session.
             return page(request, "dashboard/triggers/webhook_secret.html",
