@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -47,15 +48,27 @@ def connector_types_used(spec: Any) -> list[str]:
     return sorted(found)
 
 
+@functools.cache
+def _catalog() -> dict[str, TemplateCard]:
+    """Every template, read and laid out once per process: they ship with the code and do
+    not change while it runs. Callers get copies (``card``, ``cards``), never these."""
+    catalog = {}
+    for name in workflows.templates.names():
+        spec = workflows.templates.load(name)
+        catalog[name] = TemplateCard(
+            name=name, title=str(spec.get("title") or name), description=str(spec.get("description") or ""),
+            spec=spec, picture=layout(spec), connector_types=connector_types_used(spec))
+    return catalog
+
+
 def card(name: str) -> TemplateCard:
-    """Raises KeyError for an unknown template."""
-    spec = workflows.templates.load(name)
-    return TemplateCard(name=name, title=str(spec.get("title") or name), description=str(spec.get("description") or ""),
-                        spec=spec, picture=layout(spec), connector_types=connector_types_used(spec))
+    """A copy the caller may change (its spec becomes a workflow's). Raises KeyError for an
+    unknown template."""
+    return copy.deepcopy(_catalog()[name])
 
 
 def cards() -> list[TemplateCard]:
-    return [card(name) for name in workflows.templates.names()]
+    return [copy.deepcopy(c) for c in _catalog().values()]
 
 
 def customised(spec: dict[str, Any], *, defaults: dict[str, Any], write_policy: str,
