@@ -52,12 +52,12 @@ def workflow_create(*, actor: Actor, name: str, spec: dict[str, Any], descriptio
 @transaction.atomic
 def workflow_update_spec(*, actor: Actor, workflow: Workflow, spec: dict[str, Any], note: str = "") -> WorkflowVersion:
     """Save a new version; an identical spec returns the current version unchanged."""
-    actor.require("edit")
-    check_spec(spec)
     workflow = (Workflow.objects.select_for_update()
                 .filter(pk=workflow.pk, organization=actor.organization, archived_at__isnull=True).first())
     if workflow is None:
         raise NotFound("workflow not found")
+    actor.require("edit")
+    check_spec(spec)
     current = workflow.current_version
     if current is not None and current.checksum == spec_checksum(spec):
         return current
@@ -78,7 +78,7 @@ def _version_add(*, actor: Actor, workflow: Workflow, spec: dict[str, Any], note
 
 
 @transaction.atomic
-def workflow_delete(*, actor: Actor, workflow_id: int) -> None:
+def workflow_delete(*, actor: Actor, workflow_id: int) -> Workflow:
     """Delete a workflow for its users: archive it, and stop its triggers.
 
     Its runs stay (they are history, and they pin its versions), so the row is kept with
@@ -86,6 +86,7 @@ def workflow_delete(*, actor: Actor, workflow_id: int) -> None:
     refuses it. Runs already going finish normally. Its schedules are disabled, and its
     webhook endpoints and notify hooks stop (a delivery to an endpoint answers 410).
     Editors may delete, as they may create: nothing is destroyed, and it is audited.
+    Returns the archived workflow.
     """
     workflow = (Workflow.objects.select_for_update()
                 .filter(organization=actor.organization, pk=workflow_id, archived_at__isnull=True).first())
@@ -101,6 +102,7 @@ def workflow_delete(*, actor: Actor, workflow_id: int) -> None:
     stopped = workflow_triggers_stop(workflow_id=workflow.pk)
     audit_record(actor=actor, action="workflow.delete", target_type="workflow", target_id=workflow.pk,
                  details={"name": workflow.name, **stopped})
+    return workflow
 
 
 def workflow_import_yaml(*, actor: Actor, text: str, name: str | None = None) -> Workflow:
@@ -153,9 +155,9 @@ def connection_create(*, actor: Actor, name: str, connector_type: str, settings:
 
 @transaction.atomic
 def connection_rotate_secrets(*, actor: Actor, connection: Connection, secrets: dict[str, str]) -> Connection:
-    actor.require("manage")
     if connection.organization_id != actor.organization.pk:
         raise NotFound("connection not found")
+    actor.require("manage")
     connection.secrets_encrypted = encrypt_secrets(secrets)
     connection.secret_names = sorted(secrets)
     connection.updated_at = timezone.now()
@@ -166,17 +168,19 @@ def connection_rotate_secrets(*, actor: Actor, connection: Connection, secrets: 
 
 
 @transaction.atomic
-def connection_delete(*, actor: Actor, connection_id: int) -> None:
+def connection_delete(*, actor: Actor, connection_id: int) -> Connection:
     """Delete a connection and its encrypted secrets; runs needing its type then fail with
-    "no <type> connection", which tells a person what to add back."""
-    actor.require("manage")
+    "no <type> connection", which tells a person what to add back. Returns the deleted
+    connection (without a primary key), for the caller's message."""
     connection = Connection.objects.filter(organization=actor.organization, pk=connection_id).first()
     if connection is None:
         raise NotFound("connection not found")
+    actor.require("manage")
     details = {"type": connection.connector_type, "name": connection.name}
     connection.delete()
     audit_record(actor=actor, action="connection.delete", target_type="connection", target_id=connection_id,
                  details=details)
+    return connection
 
 
 def connection_test(*, actor: Actor, connection_id: int) -> Connection:
@@ -184,8 +188,8 @@ def connection_test(*, actor: Actor, connection_id: int) -> Connection:
     live check (it overrides ``Connector._check``), run it through ``check()``. The outcome is
     stored on the connection; ``last_test_ok`` stays empty when the type has no live check, so
     nobody mistakes "the settings were accepted" for "the remote system answered"."""
-    actor.require("manage")
     connection = connection_get(actor=actor, connection_id=connection_id)
+    actor.require("manage")
     from connectors.base import Connector, ConnectorError
     from connectors.registry import connector_class
 

@@ -76,10 +76,10 @@ def run_create(*, actor: Actor, workflow_id: int, inputs: dict[str, Any] | None 
 @transaction.atomic
 def run_cancel(*, actor: Actor, run_id) -> Run:
     """Request cancellation: immediate when no worker holds the run, else at the next step."""
-    actor.require("run")
     run = Run.objects.select_for_update().filter(organization=actor.organization, pk=run_id).first()
     if run is None:
         raise NotFound("run not found")
+    actor.require("run")
     if run.status in FINISHED:
         raise Conflict(f"the run already {run.status}; nothing to cancel")
     run.cancel_requested = True
@@ -102,11 +102,11 @@ def approval_decide(*, actor: Actor, approval_id: int, approve: bool, arguments:
     """Record one person's decision. A rejection settles it; approvals count until the
     required number of distinct approvers is reached. When the last pending approval of
     the run is settled, the run is resumed with the decisions."""
-    actor.require("approve")
     approval = (Approval.objects.select_for_update().select_related("run")
                 .filter(organization=actor.organization, pk=approval_id).first())
     if approval is None:
         raise NotFound("approval not found")
+    actor.require("approve")
     if approval.status != ApprovalStatus.PENDING:
         raise Conflict(f"this approval was already {approval.status}")
     run = Run.objects.select_for_update().get(pk=approval.run_id)

@@ -128,6 +128,31 @@ def test_a_viewer_cannot_start_or_cancel_runs(make_org, signed_in, no_workers):
     assert not Run.objects.exists()
 
 
+def test_a_viewer_is_told_another_organizations_objects_do_not_exist_and_refused_its_own(
+        make_org, signed_in, other_orgs_objects):
+    owner, _ = make_org("Acme")
+    from apps.accounts.models import Membership
+    from apps.accounts.services import user_create
+
+    viewer = user_create(username="viewer-acme", password="pw-123456789")
+    Membership.objects.create(organization=owner.organization, user=viewer, role="viewer")
+    connection = connection_create(actor=owner, name="Mail", connector_type="email",
+                                   settings={"host": "mail.example", "from_address": "a@b.example"},
+                                   secrets={"password": "s3cret"})
+    workflow = workflow_from_template(owner, "trivial", seed_demo=False)
+    theirs = other_orgs_objects
+    browser = signed_in(viewer)
+
+    for url in (f"/runs/{theirs['run'].pk}/cancel/", f"/connections/{theirs['connection'].pk}/check/",
+                f"/connections/{theirs['connection'].pk}/delete/", f"/workflows/{theirs['workflow'].pk}/delete/"):
+        assert post_form(browser, url, {}, page_url="/").status_code == 404, url
+    for url in (f"/connections/{connection.pk}/check/", f"/connections/{connection.pk}/delete/",
+                f"/workflows/{workflow.pk}/delete/"):
+        assert post_form(browser, url, {}, page_url="/").status_code == 403, url
+    connection.refresh_from_db()
+    assert connection.last_tested_at is None
+
+
 def test_posts_without_the_csrf_token_are_refused(make_org, signed_in, no_workers):
     owner, user = make_org("Acme")
     workflow = workflow_from_template(owner, "trivial", seed_demo=False)

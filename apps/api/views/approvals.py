@@ -42,6 +42,7 @@ class ApprovalDecisionView(ApiView):
                    tags=TAGS, request=ApprovalDecisionSerializer,
                    responses={200: ApprovalSerializer, **error_responses(400, 403, 404, 409)})
     def post(self, request, approval_id: int):
+        # Looked up before the body is validated: another organization's approval is a 404, never a 400.
         selectors.approval_get(actor=self.actor, approval_id=approval_id)
         data = ApprovalDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -47,7 +47,6 @@ class ConnectionTestView(ApiView):
                                "null when the connector type has no live check.",
                    responses={200: ConnectionSerializer, **error_responses(403, 404)})
     def post(self, request, connection_id: int):
-        selectors.connection_get(actor=self.actor, connection_id=connection_id)
         connection = services.connection_test(actor=self.actor, connection_id=connection_id)
         return Response(ConnectionSerializer(connection).data)
 

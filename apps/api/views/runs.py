@@ -80,7 +80,6 @@ class RunCancelView(ApiView):
                                "its next step.",
                    responses={200: RunSerializer, **error_responses(403, 404, 409)})
     def post(self, request, run_id):
-        selectors.run_get(actor=self.actor, run_id=run_id)  # 404 before 403, and for a malformed id
         services.run_cancel(actor=self.actor, run_id=run_id)
         return Response(RunSerializer(selectors.run_get(actor=self.actor, run_id=run_id)).data)
 

@@ -72,7 +72,6 @@ def connection_check(request, connection_id: int):
 @org_view
 @require_POST
 def connection_remove(request, connection_id: int):
-    connection = connection_get(actor=request.actor, connection_id=connection_id)
-    connection_delete(actor=request.actor, connection_id=connection.pk)
+    connection = connection_delete(actor=request.actor, connection_id=connection_id)
     messages.success(request, _("Connection “%(name)s” deleted.") % {"name": connection.name})
     return redirect("dashboard:connection_list")

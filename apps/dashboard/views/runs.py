@@ -125,13 +125,12 @@ def run_events(request, run_id):
 @org_view
 @require_POST
 def cancel(request, run_id):
-    run = run_get(actor=request.actor, run_id=run_id)
     try:
-        run_cancel(actor=request.actor, run_id=run.pk)
+        run_cancel(actor=request.actor, run_id=run_id)
         messages.info(request, _("Cancellation requested; the run stops at its next step."))
     except Conflict as exc:
         messages.warning(request, exc.message)
-    return redirect("dashboard:run_detail", run_id=run.pk)
+    return redirect("dashboard:run_detail", run_id=run_id)
 
 
 _SHOWN = {"text/html": "html", "text/markdown": "markdown", "text/csv": "csv", "application/pdf": "pdf",

@@ -102,8 +102,7 @@ def workflow_detail(request, workflow_id: int):
 @org_view
 @require_POST
 def workflow_remove(request, workflow_id: int):
-    workflow = workflow_get(actor=request.actor, workflow_id=workflow_id)
-    workflow_delete(actor=request.actor, workflow_id=workflow.pk)
+    workflow = workflow_delete(actor=request.actor, workflow_id=workflow_id)
     messages.success(request, _("Workflow “%(name)s” deleted. Its past runs stay in the run history.")
                      % {"name": workflow.name})
     return redirect("dashboard:workflow_list")
