@@ -32,10 +32,12 @@ STALE_AFTER = timedelta(seconds=30)
 
 class _Nudger:
     """Tells the workers "events are waiting" at most once per ``interval`` per web
-    process: a burst of deliveries costs one Celery message, not one each. A nudge that
+    process: a burst of deliveries costs one Celery message, not one each (one task
+    starts the runs of every event waiting, and a message costs the web process about as
+    much CPU as a delivery). The first nudge after a quiet spell goes at once. A nudge that
     is lost (broker down, process killed) is made up for by the triggers sweep."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, interval: float = 0.25):
         self.interval = interval
         self._event = threading.Event()
         self._lock = threading.Lock()
@@ -43,21 +45,24 @@ class _Nudger:
         self._pid = 0
 
     def nudge(self) -> None:
-        with self._lock:
-            # A thread does not survive fork: start one in each (gunicorn) worker process.
-            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._loop, name="webhook-nudger", daemon=True)
-                self._thread.start()
+        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+            with self._lock:
+                # A thread does not survive fork: start one in each (gunicorn) worker process.
+                if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                    self._pid = os.getpid()
+                    self._thread = threading.Thread(target=self._loop, name="webhook-nudger", daemon=True)
+                    self._thread.start()
         self._event.set()
 
     def _loop(self) -> None:
         from .tasks import start_pending_events
 
+        sent_at = -self.interval
         while True:
             self._event.wait()
-            time.sleep(self.interval)
+            time.sleep(max(0.0, sent_at + self.interval - time.monotonic()))
             self._event.clear()
+            sent_at = time.monotonic()
             try:
                 start_pending_events.apply_async()
             except Exception:  # noqa: BLE001 - rows are durable; the sweep starts them later
