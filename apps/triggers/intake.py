@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -201,8 +202,17 @@ def _fetchone_prepared(sql: str, params: list) -> tuple | None:
         return _execute_prepared(sql, params)
 
 
+_cursors = threading.local()
+
+
 def _execute_prepared(sql: str, params: list) -> tuple | None:
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    # One cursor per connection (Django's connections are per thread): a cursor keeps the
+    # parameter dumpers it looked up, which otherwise cost a fifth of the statement's CPU.
+    raw = connection.connection
+    cursor = getattr(_cursors, "cursor", None)
+    if cursor is None or cursor.connection is not raw or cursor.closed:
+        cursor = _cursors.cursor = psycopg.Cursor(raw)
+    with connection.wrap_database_errors:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()
 
