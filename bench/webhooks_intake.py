@@ -3,7 +3,8 @@ latency, against gunicorn on loopback, as a ratio to a bare Django view returnin
 behind the same server, middleware and load generator.
 
 Each accepted delivery is the full path: signature check, raw-body row, dedupe on the
-event id, the run row with its audit entry, and the Celery nudge to Redis on commit.
+event id, and the Celery nudge to Redis on commit; the runs themselves are started by a
+worker from the committed rows (apps/triggers/events.py), which this bench does not run.
 
     .venv/bin/python bench/webhooks_intake.py [--requests 3000] [--concurrency 8]
 """
