@@ -20,6 +20,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@lru_cache(maxsize=4096)  # peers repeat (the proxy, the CRM's few senders); parsing is most of the cost
 def parse_address(value: str | None) -> Address | None:
     """An address as proxies write it: ``198.51.100.7``, ``2001:db8::1``, ``[2001:db8::1]:443``,
     ``198.51.100.7:443``, ``fe80::1%eth0``. IPv4-mapped IPv6 is read as IPv4. None when it is

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from django.db import OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from apps.common.errors import InvalidInput
 
@@ -173,7 +174,7 @@ def _accept_sql() -> str:
 _ACCEPT_SQL = _accept_sql()
 
 
-def _fetchone_prepared(sql: str, params: list) -> tuple | None:
+def _fetchone_prepared(db: BaseDatabaseWrapper, sql: str, params: list) -> tuple | None:
     """Run ``sql`` on a server-side-binding cursor, which psycopg prepares once per connection
     (with DATABASES' ``prepare_threshold`` set; Django's own cursors never prepare):
     PostgreSQL then plans the accepting statement once instead of per delivery. Django's
@@ -184,35 +185,38 @@ def _fetchone_prepared(sql: str, params: list) -> tuple | None:
     on a connection that was due a check and turns out dead (the server restarted, an idle
     connection was dropped), it is sent once more on a new connection. Had the first one
     committed after all, its events are already taken and the resend is answered as any
-    resend is (duplicate); nothing is accepted twice."""
-    due_check = (connection.connection is not None and connection.health_check_enabled
-                 and not connection.health_check_done and not connection.in_atomic_block)
-    connection.health_check_done = True
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    connection.validate_no_broken_transaction()
+    resend is (duplicate); nothing is accepted twice.
+
+    ``db`` is the connection itself, not the ``django.db.connection`` proxy, whose every
+    attribute costs a context-local lookup."""
+    due_check = (db.connection is not None and db.health_check_enabled and not db.health_check_done
+                 and not db.in_atomic_block)
+    db.health_check_done = True
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    db.validate_no_broken_transaction()
     try:
-        return _execute_prepared(sql, params)
+        return _execute_prepared(db, sql, params)
     except OperationalError:
-        if not (due_check and connection.connection.broken):
+        if not (due_check and db.connection.broken):
             raise
         log.info("webhook intake: the database connection was dead; sending the delivery on a new one")
-        connection.close()
-        connection.ensure_connection()
-        return _execute_prepared(sql, params)
+        db.close()
+        db.ensure_connection()
+        return _execute_prepared(db, sql, params)
 
 
 _cursors = threading.local()
 
 
-def _execute_prepared(sql: str, params: list) -> tuple | None:
+def _execute_prepared(db: BaseDatabaseWrapper, sql: str, params: list) -> tuple | None:
     # One cursor per connection (Django's connections are per thread): a cursor keeps the
     # parameter dumpers it looked up, which otherwise cost a fifth of the statement's CPU.
-    raw = connection.connection
+    raw = db.connection
     cursor = getattr(_cursors, "cursor", None)
     if cursor is None or cursor.connection is not raw or cursor.closed:
         cursor = _cursors.cursor = psycopg.Cursor(raw)
-    with connection.wrap_database_errors:
+    with db.wrap_database_errors:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()
 
@@ -243,9 +247,10 @@ def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict
               endpoint.organization_id, record["received_at"], record["remote_addr"], json.dumps(record["headers"]),
               record["body"], record["body_size"],
               now, json.dumps([{"event_id": e[0], "inputs": e[1]} for e in events])]
-    with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
-        if connection.vendor == "postgresql":
-            row = _fetchone_prepared(_ACCEPT_SQL, params)
+    db = connections[DEFAULT_DB_ALIAS]
+    with transaction.atomic() if db.in_atomic_block else nullcontext():
+        if db.vendor == "postgresql":
+            row = _fetchone_prepared(db, _ACCEPT_SQL, params)
         else:
             row = _accept_portable(endpoint, record, events, now)
         if row is None:
