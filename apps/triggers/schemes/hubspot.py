@@ -37,6 +37,8 @@ _DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "
 
 
 def signed_uri(uri: str) -> str:
+    if "%" not in uri:  # the usual case: nothing to decode
+        return uri
     for escaped, char in _DECODED.items():
         uri = uri.replace(escaped, char).replace(escaped.lower(), char)
     return uri
