@@ -266,7 +266,10 @@ def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict
             return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery_id)
         return _json(409, {**_error("duplicate_event", message), "delivery": delivery_id},
                      delivery_id=delivery_id)
-    transaction.on_commit(nudge_workers)
+    if db.in_atomic_block:
+        transaction.on_commit(nudge_workers)  # once the caller's transaction commits
+    else:
+        nudge_workers()  # the statement committed on its own
     if salesforce:
         return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery_id)
     return _json(202, {"delivery": delivery_id, "status": "accepted", "events": len(events), "new_events": accepted},

@@ -46,7 +46,7 @@ def receive(request: HttpRequest, endpoint_id) -> HttpResponse:
     inbound = InboundRequest(
         method=request.method or "POST", url=request.build_absolute_uri(),
         headers=_headers(request.META), body=body,
-        remote_addr=client_address(request.META), query={k: v for k, v in request.GET.items()})
+        remote_addr=client_address(request.META), query=dict(request.GET.items()) if request.META.get("QUERY_STRING") else {})
     result = webhook_receive(endpoint_id=endpoint_id, request=inbound, now=timezone.now(),
                              too_large_size=too_large_size)
     return HttpResponse(result.body, status=result.status, content_type=result.content_type)
