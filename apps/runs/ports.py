@@ -8,8 +8,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
+from django.utils import timezone
 
 from workflows.context import ArtifactRef
 
@@ -23,10 +24,17 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+_INSERT_EVENTS_SQL = (
+    f"INSERT INTO {RunEvent._meta.db_table} (organization_id, run_id, seq, kind, node_id, payload, created_at) "
+    "SELECT %s, %s, e.seq, e.kind, e.node_id, e.payload, %s "
+    "FROM unnest(%s::integer[], %s::varchar[], %s::varchar[], %s::jsonb[]) AS e(seq, kind, node_id, payload)"
+)
+
+
 class DbEventSink:
     """Appends RunEvents in order. ``emit`` is cheap and thread-safe: events are numbered
     at once and written in batches by ``flush`` (called a few times a second by the
-    slice's keeper thread and once at the end), so a node running many tool calls in
+    process's keeper thread and once at the end), so a node running many tool calls in
     parallel threads never waits on the database, and viewers see events within a
     fraction of a second. Flushes are serialised, so events commit in ``seq`` order and a
     reader polling for ``seq > last`` never skips one."""
@@ -36,15 +44,17 @@ class DbEventSink:
         self._org_id = run.organization_id
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._buffer: list[RunEvent] = []
+        self._buffer: list[tuple[int, str, str, str]] = []  # (seq, kind, node id, payload as JSON text)
         fresh = run.slices == 1 and run.attempts == 0
         self._seq = 0 if fresh else RunEvent.objects.filter(run_id=run.pk).aggregate(m=Max("seq"))["m"] or 0
 
     def emit(self, kind: str, payload: Mapping[str, Any], *, node_id: str | None = None) -> None:
+        # Payloads come from model and connector output: serialised here, with anything
+        # JSON cannot hold written as its string.
+        text = json.dumps(payload, default=str)
         with self._lock:
             self._seq += 1
-            self._buffer.append(RunEvent(organization_id=self._org_id, run_id=self._run_id, seq=self._seq,
-                                         kind=kind[:48], node_id=(node_id or "")[:120], payload=_jsonable(payload)))
+            self._buffer.append((self._seq, kind[:48], (node_id or "")[:120], text))
 
     def flush(self) -> None:
         with self._flush_lock:
@@ -54,21 +64,36 @@ class DbEventSink:
                 return
             # Inside the engine's finishing transaction a savepoint would only add two round trips.
             with transaction.atomic(savepoint=False):
-                RunEvent.objects.bulk_create(batch)
+                self._insert(batch)
                 self._record_totals(batch)
 
-    def _record_totals(self, batch: list[RunEvent]) -> None:
+    def _insert(self, batch: list[tuple[int, str, str, str]]) -> None:
+        now = timezone.now()
+        if connection.vendor != "postgresql":  # the embedded SQLite mode
+            RunEvent.objects.bulk_create([
+                RunEvent(organization_id=self._org_id, run_id=self._run_id, seq=seq, kind=kind, node_id=node_id,
+                         payload=json.loads(text), created_at=now) for seq, kind, node_id, text in batch])
+            return
+        # One statement with one array per column: a slice's events cost a fraction of the
+        # CPU bulk_create spends building model instances for the same INSERT.
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_EVENTS_SQL, [
+                self._org_id, self._run_id, now, [b[0] for b in batch], [b[1] for b in batch],
+                [b[2] for b in batch], [b[3] for b in batch]])
+
+    def _record_totals(self, batch: list[tuple[int, str, str, str]]) -> None:
         totals = {"model_calls": 0, "tool_calls": 0, "prompt_tokens": 0, "cached_tokens": 0,
                   "completion_tokens": 0, "model_seconds": 0.0}
-        for event in batch:
-            if event.kind == "model.call":
-                usage = event.payload.get("usage") or {}
+        for _seq, kind, _node_id, text in batch:
+            if kind == "model.call":
+                payload = json.loads(text)
+                usage = payload.get("usage") or {}
                 totals["model_calls"] += 1
                 totals["prompt_tokens"] += int(usage.get("prompt_tokens") or 0)
                 totals["cached_tokens"] += int(usage.get("cached_tokens") or 0)
                 totals["completion_tokens"] += int(usage.get("completion_tokens") or 0)
-                totals["model_seconds"] += float(event.payload.get("duration_s") or 0.0)
-            elif event.kind == "tool.call":
+                totals["model_seconds"] += float(payload.get("duration_s") or 0.0)
+            elif kind == "tool.call":
                 totals["tool_calls"] += 1
         changed = {k: F(k) + v for k, v in totals.items() if v}
         if changed:
