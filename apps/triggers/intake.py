@@ -78,6 +78,11 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
                 return result
     endpoint = endpoint_read(endpoint_id)
     if endpoint is None:
+        from .gone import refuse_if_archived  # a deleted workflow's endpoint: recorded 410
+
+        gone = refuse_if_archived(endpoint_id=endpoint_id, request=request, now=now)
+        if gone is not None:
+            return gone
         # Nothing to record against: an unknown id is indistinguishable from a probe.
         return _json(404, _error("not_found", "no such webhook endpoint"))
     record = _record(endpoint, request, now, too_large_size)
