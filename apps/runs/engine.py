@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from langgraph.errors import GraphDrained
@@ -30,6 +30,8 @@ from langgraph.types import Command
 
 import workflows
 from workflows.context import RunContext
+
+from apps.common.db import fetchone_prepared
 
 from .checkpoints import checkpointer
 from .models import Approval, Run, RunStatus
@@ -78,9 +80,14 @@ def _claim(run_id: str, worker: str) -> Run | None:
     params = [worker, ops.adapt_datetimefield_value(now + timedelta(seconds=settings.RUN_LEASE_SECONDS)),
               ops.adapt_datetimefield_value(now), pk, ops.adapt_datetimefield_value(now)]
     sql, reader = _claim_statement(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql":
+        # Safe to resend on a dead connection: the UPDATE is conditional.
+        row = fetchone_prepared(db, sql, params)
+    else:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
     if row is None:
         return None
     run = reader(row)

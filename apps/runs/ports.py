@@ -8,11 +8,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
 from workflows.context import ArtifactRef
+
+from apps.common.db import fetchone_prepared
 
 from .models import Artifact, ConnectorWrite, Run, RunEvent, WriteRecord
 
@@ -69,17 +71,17 @@ class DbEventSink:
 
     def _insert(self, batch: list[tuple[int, str, str, str]]) -> None:
         now = timezone.now()
-        if connection.vendor != "postgresql":  # the embedded SQLite mode
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.vendor != "postgresql":  # the embedded SQLite mode
             RunEvent.objects.bulk_create([
                 RunEvent(organization_id=self._org_id, run_id=self._run_id, seq=seq, kind=kind, node_id=node_id,
                          payload=json.loads(text), created_at=now) for seq, kind, node_id, text in batch])
             return
         # One statement with one array per column: a slice's events cost a fraction of the
         # CPU bulk_create spends building model instances for the same INSERT.
-        with connection.cursor() as cursor:
-            cursor.execute(_INSERT_EVENTS_SQL, [
-                self._org_id, self._run_id, now, [b[0] for b in batch], [b[1] for b in batch],
-                [b[2] for b in batch], [b[3] for b in batch]])
+        fetchone_prepared(db, _INSERT_EVENTS_SQL, [
+            self._org_id, self._run_id, now, [b[0] for b in batch], [b[1] for b in batch],
+            [b[2] for b in batch], [b[3] for b in batch]], fetch=False)
 
     def _record_totals(self, batch: list[tuple[int, str, str, str]]) -> None:
         totals = {"model_calls": 0, "tool_calls": 0, "prompt_tokens": 0, "cached_tokens": 0,

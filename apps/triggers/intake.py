@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from apps.common.db import fetchone_prepared
 from apps.common.errors import InvalidInput
 
 from .endpoints import (
@@ -179,53 +177,6 @@ def _accept_sql() -> str:
 _ACCEPT_SQL = _accept_sql()
 
 
-def _fetchone_prepared(db: BaseDatabaseWrapper, sql: str, params: list) -> tuple | None:
-    """Run ``sql`` on a server-side-binding cursor, which psycopg prepares once per connection
-    (with DATABASES' ``prepare_threshold`` set; Django's own cursors never prepare):
-    PostgreSQL then plans the accepting statement once instead of per delivery. Django's
-    query log (``connection.queries``) does not see this statement.
-
-    Django checks a reused connection with a ``SELECT 1`` round trip before a request's
-    first statement (CONN_HEALTH_CHECKS). Here the statement is its own check: if it fails
-    on a connection that was due a check and turns out dead (the server restarted, an idle
-    connection was dropped), it is sent once more on a new connection. Had the first one
-    committed after all, its events are already taken and the resend is answered as any
-    resend is (duplicate); nothing is accepted twice.
-
-    ``db`` is the connection itself, not the ``django.db.connection`` proxy, whose every
-    attribute costs a context-local lookup."""
-    due_check = (db.connection is not None and db.health_check_enabled and not db.health_check_done
-                 and not db.in_atomic_block)
-    db.health_check_done = True
-    db.ensure_connection()
-    db.validate_thread_sharing()
-    db.validate_no_broken_transaction()
-    try:
-        return _execute_prepared(db, sql, params)
-    except OperationalError:
-        if not (due_check and db.connection.broken):
-            raise
-        log.info("webhook intake: the database connection was dead; sending the delivery on a new one")
-        db.close()
-        db.ensure_connection()
-        return _execute_prepared(db, sql, params)
-
-
-_cursors = threading.local()
-
-
-def _execute_prepared(db: BaseDatabaseWrapper, sql: str, params: list) -> tuple | None:
-    # One cursor per connection (Django's connections are per thread): a cursor keeps the
-    # parameter dumpers it looked up, which otherwise cost a fifth of the statement's CPU.
-    raw = db.connection
-    cursor = getattr(_cursors, "cursor", None)
-    if cursor is None or cursor.connection is not raw or cursor.closed:
-        cursor = _cursors.cursor = psycopg.Cursor(raw)
-    with db.wrap_database_errors:
-        cursor.execute(sql, params, prepare=True)
-        return cursor.fetchone()
-
-
 def _accept_portable(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict]],
                      now: datetime) -> tuple[int, int] | None:
     """The same write for the embedded SQLite mode, where throughput matters less."""
@@ -255,7 +206,7 @@ def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict
     db = connections[DEFAULT_DB_ALIAS]
     with transaction.atomic() if db.in_atomic_block else nullcontext():
         if db.vendor == "postgresql":
-            row = _fetchone_prepared(db, _ACCEPT_SQL, params)
+            row = fetchone_prepared(db, _ACCEPT_SQL, params)
         else:
             row = _accept_portable(endpoint, record, events, now)
         if row is None:
