@@ -53,13 +53,6 @@ def _stop_other_workers(mine) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _static_root_exists():
-    """WhiteNoise warns on every test when STATIC_ROOT is missing (collectstatic makes it in
-    production; the tests serve static files from the finders)."""
-    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-
-
 @pytest.fixture(scope="package")
 def celery(django_db_setup, django_db_blocker, fake_model_server):  # noqa: F811
     """Real worker processes, as in tests/apps, allowed to reach the local SMTP server the
