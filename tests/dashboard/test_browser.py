@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 import workflows.templates
 from apps.accounts.services import organization_create, user_create
@@ -106,6 +107,9 @@ def page(live_server):
         yield context.new_page()
         context.close()
         browser.close()
+        # The test's ORM calls ran while Playwright's loop was running, which gives them a
+        # connection of their own; close it here, or it outlives the test database.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
