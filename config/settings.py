@@ -155,7 +155,8 @@ if os.environ.get("DATABASE_URL"):
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Django's own queries are never prepared (client-side binding); this lets psycopg prepare
-    # the few statements run on server-side-binding cursors (the webhook intake's INSERT).
+    # the few hot statements run on server-side-binding cursors (apps/common/db.py: webhook
+    # intake, the run engine's claim and event insert).
     # Off behind a pooler without prepared-statement support (PgBouncer < 1.21, transaction mode).
     if _bool("DATABASE_PREPARED_STATEMENTS", True):
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
