@@ -92,13 +92,20 @@ def schedule_create(*, actor: Actor, workflow_id: int, name: str, cron_expressio
     return schedule
 
 
-@transaction.atomic
-def schedule_update(*, actor: Actor, schedule_id: int, now: datetime | None = None, **changes: Any) -> Schedule:
-    actor.require("edit")
+def _schedule_for_update(actor: Actor, schedule_id: int) -> Schedule:
+    """Lock the actor's schedule, then check the role: another organization's schedule (or
+    a deleted workflow's) is not found, never forbidden."""
     schedule = (Schedule.objects.select_for_update()
                 .filter(organization=actor.organization, pk=schedule_id, workflow__archived_at__isnull=True).first())
     if schedule is None:
         raise NotFound("schedule not found")
+    actor.require("edit")
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(*, actor: Actor, schedule_id: int, now: datetime | None = None, **changes: Any) -> Schedule:
+    schedule = _schedule_for_update(actor, schedule_id)
     unknown = set(changes) - set(_EDITABLE) - {"cron_expression"}
     if unknown:
         raise InvalidInput("schedule not saved", [Problem(k, "cannot be changed") for k in sorted(unknown)])
@@ -124,10 +131,7 @@ def schedule_update(*, actor: Actor, schedule_id: int, now: datetime | None = No
 
 @transaction.atomic
 def schedule_delete(*, actor: Actor, schedule_id: int) -> None:
-    actor.require("edit")
-    schedule = Schedule.objects.filter(organization=actor.organization, pk=schedule_id).first()
-    if schedule is None:
-        raise NotFound("schedule not found")
+    schedule = _schedule_for_update(actor, schedule_id)
     task_id = schedule.periodic_task_id
     schedule.delete()
     if task_id:

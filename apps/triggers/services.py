@@ -8,6 +8,7 @@ import secrets as pysecrets
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.accounts.actors import Actor
@@ -106,11 +107,17 @@ def webhook_endpoint_create(*, actor: Actor, workflow_id: int, source: str, sche
 
 
 def _endpoint_for_update(actor: Actor, endpoint_id) -> WebhookEndpoint:
-    actor.require("manage")
-    endpoint = (WebhookEndpoint.objects.select_for_update()
-                .filter(organization=actor.organization, pk=endpoint_id, workflow__archived_at__isnull=True).first())
+    """Lock the actor's endpoint, then check the role: another organization's endpoint (or
+    a malformed id) is not found, never forbidden."""
+    try:
+        endpoint = (WebhookEndpoint.objects.select_for_update()
+                    .filter(organization=actor.organization, pk=endpoint_id, workflow__archived_at__isnull=True)
+                    .first())
+    except (ValueError, TypeError, ValidationError):
+        endpoint = None
     if endpoint is None:
         raise NotFound("webhook endpoint not found")
+    actor.require("manage")
     return endpoint
 
 
@@ -161,8 +168,9 @@ def webhook_endpoint_rotate_secret(*, actor: Actor, endpoint_id, secret: str | N
 @transaction.atomic
 def webhook_endpoint_delete(*, actor: Actor, endpoint_id) -> None:
     endpoint = _endpoint_for_update(actor, endpoint_id)
+    target_id = endpoint.pk
     endpoint.delete()
-    audit_record(actor=actor, action="webhook_endpoint.delete", target_type="webhook_endpoint", target_id=endpoint_id)
+    audit_record(actor=actor, action="webhook_endpoint.delete", target_type="webhook_endpoint", target_id=target_id)
 
 
 def _check_url(url: str) -> None:

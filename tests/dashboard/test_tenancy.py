@@ -153,6 +153,33 @@ def test_a_viewer_is_told_another_organizations_objects_do_not_exist_and_refused
     assert connection.last_tested_at is None
 
 
+def test_a_viewer_cannot_remove_schedules_or_rotate_webhook_secrets_of_any_organization(
+        make_org, signed_in, other_orgs_objects):
+    from apps.accounts.models import Membership
+    from apps.accounts.services import user_create
+    from apps.triggers.models import Schedule, WebhookEndpoint
+    from apps.triggers.schedules import schedule_create
+    from apps.triggers.services import webhook_endpoint_create
+
+    owner, _ = make_org("Acme")
+    viewer = user_create(username="viewer-acme", password="pw-123456789")
+    Membership.objects.create(organization=owner.organization, user=viewer, role="viewer")
+    workflow = workflow_from_template(owner, "trivial", seed_demo=False)
+    schedule = schedule_create(actor=owner, workflow_id=workflow.pk, name="Nightly", cron_expression="0 2 * * *")
+    endpoint, _secret = webhook_endpoint_create(actor=owner, workflow_id=workflow.pk, source="zoho",
+                                                scheme="shared_token")
+    theirs = other_orgs_objects
+    secrets_before = {e.pk: bytes(e.secrets_encrypted) for e in WebhookEndpoint.objects.all()}
+    browser = signed_in(viewer)
+
+    for url in (f"/schedules/{theirs['schedule'].pk}/delete/", f"/webhooks/{theirs['endpoint'].pk}/rotate/"):
+        assert post_form(browser, url, {}, page_url="/").status_code == 404, url
+    for url in (f"/schedules/{schedule.pk}/delete/", f"/webhooks/{endpoint.pk}/rotate/"):
+        assert post_form(browser, url, {}, page_url="/").status_code == 403, url
+    assert Schedule.objects.count() == 2
+    assert {e.pk: bytes(e.secrets_encrypted) for e in WebhookEndpoint.objects.all()} == secrets_before
+
+
 def test_posts_without_the_csrf_token_are_refused(make_org, signed_in, no_workers):
     owner, user = make_org("Acme")
     workflow = workflow_from_template(owner, "trivial", seed_demo=False)

@@ -77,6 +77,7 @@ class ScheduleDetailView(ApiView):
                    request=ScheduleUpdateSerializer,
                    responses={200: ScheduleSerializer, **error_responses(400, 403, 404)})
     def patch(self, request, schedule_id: int):
+        # Looked up before the body is validated: another organization's schedule is a 404, never a 400.
         selectors.schedule_get(actor=self.actor, schedule_id=schedule_id)
         data = ScheduleUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -89,7 +90,6 @@ class ScheduleDetailView(ApiView):
     @extend_schema(operation_id="schedules_delete", summary="Delete a schedule", tags=["schedules"],
                    responses={204: DELETED, **error_responses(403, 404)})
     def delete(self, request, schedule_id: int):
-        selectors.schedule_get(actor=self.actor, schedule_id=schedule_id)
         schedules.schedule_delete(actor=self.actor, schedule_id=schedule_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -143,6 +143,7 @@ class WebhookEndpointDetailView(ApiView):
                    request=WebhookEndpointUpdateSerializer,
                    responses={200: WebhookEndpointSerializer, **error_responses(400, 403, 404)})
     def patch(self, request, endpoint_id):
+        # Looked up before the body is validated: another organization's endpoint is a 404, never a 400.
         selectors.webhook_endpoint_get(actor=self.actor, endpoint_id=endpoint_id)
         data = WebhookEndpointUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -152,7 +153,6 @@ class WebhookEndpointDetailView(ApiView):
     @extend_schema(operation_id="webhook_endpoints_delete", summary="Delete a webhook endpoint", tags=["webhooks"],
                    responses={204: DELETED, **error_responses(403, 404)})
     def delete(self, request, endpoint_id):
-        selectors.webhook_endpoint_get(actor=self.actor, endpoint_id=endpoint_id)
         services.webhook_endpoint_delete(actor=self.actor, endpoint_id=endpoint_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -162,6 +162,7 @@ class WebhookEndpointRotateView(ApiView):
                    tags=["webhooks"], request=SecretRotateSerializer,
                    responses={200: WebhookEndpointWithSecretSerializer, **error_responses(400, 403, 404)})
     def post(self, request, endpoint_id):
+        # Looked up before the body is validated: another organization's endpoint is a 404, never a 400.
         selectors.webhook_endpoint_get(actor=self.actor, endpoint_id=endpoint_id)
         data = SecretRotateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

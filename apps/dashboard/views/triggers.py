@@ -86,7 +86,7 @@ def schedule_edit(request, schedule_id: int | None = None):
 @org_view
 @require_POST
 def schedule_remove(request, schedule_id: int):
-    schedule_delete(actor=request.actor, schedule_id=schedule_get(actor=request.actor, schedule_id=schedule_id).pk)
+    schedule_delete(actor=request.actor, schedule_id=schedule_id)
     messages.success(request, _("Schedule deleted."))
     return redirect("dashboard:schedules")
 
@@ -132,8 +132,7 @@ def webhook_detail(request, endpoint_id):
 @org_view
 @require_POST
 def webhook_rotate(request, endpoint_id):
-    endpoint = webhook_endpoint_get(actor=request.actor, endpoint_id=endpoint_id)
-    endpoint, secret = webhook_endpoint_rotate_secret(actor=request.actor, endpoint_id=endpoint.pk)
+    endpoint, secret = webhook_endpoint_rotate_secret(actor=request.actor, endpoint_id=endpoint_id)
     return page(request, "dashboard/triggers/webhook_secret.html",
                 {"endpoint": endpoint, "secret": secret, "url": _hook_url(request, endpoint), "rotated": True})
 
