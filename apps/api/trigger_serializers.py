@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.triggers import cron
@@ -122,15 +123,29 @@ class WebhookEventSerializer(serializers.ModelSerializer):
         fields = ["event_id", "run", "error_code", "error"]
 
 
+PRUNED_HELP = ("When retention removed this delivery's body and headers (WEBHOOK_RETENTION_DAYS after it "
+               "arrived); null while they are kept. Once set, `headers` (and, for one delivery, `body` and "
+               "`body_base64`) are null: the content was pruned, not empty. `body_size`, the outcome and the "
+               "events stay.")
+
+
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     outcome = serializers.ChoiceField(choices=DeliveryOutcome.choices)
+    headers = serializers.SerializerMethodField(
+        help_text="The request headers kept for debugging; null once pruned (see `pruned_at`).")
+    pruned_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text=PRUNED_HELP)
     events = WebhookEventSerializer(many=True, read_only=True,
                                     help_text="Events this delivery added (none when rejected or a duplicate).")
 
     class Meta:
         model = WebhookDelivery
         fields = ["id", "received_at", "remote_addr", "headers", "body_size", "verified", "outcome", "status_code",
-                  "error_code", "error", "events"]
+                  "error_code", "error", "pruned_at", "events"]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}, "nullable": True})
+    def get_headers(self, delivery) -> dict[str, str] | None:
+        # Null, not {}: a pruned delivery's headers were removed, a request without kept headers had none.
+        return None if delivery.pruned_at is not None else delivery.headers
 
 
 class NotifyHookSerializer(serializers.ModelSerializer):
@@ -161,17 +176,23 @@ class ScheduleTickSerializer(serializers.ModelSerializer):
 
 
 class WebhookDeliveryDetailSerializer(WebhookDeliverySerializer):
-    body = serializers.SerializerMethodField(help_text="The raw body as text, or null when it is not UTF-8.")
-    body_base64 = serializers.SerializerMethodField(help_text="The raw body, base64-encoded.")
+    body = serializers.SerializerMethodField(
+        help_text="The raw body as text; null when it is not UTF-8 or was pruned (see `pruned_at`).")
+    body_base64 = serializers.SerializerMethodField(
+        help_text="The raw body, base64-encoded; null once pruned (see `pruned_at`).")
 
     class Meta(WebhookDeliverySerializer.Meta):
         fields = [*WebhookDeliverySerializer.Meta.fields, "body", "body_base64"]
 
     def get_body(self, delivery) -> str | None:
+        if delivery.pruned_at is not None:
+            return None
         try:
             return bytes(delivery.body).decode("utf-8")
         except UnicodeDecodeError:
             return None
 
-    def get_body_base64(self, delivery) -> str:
+    def get_body_base64(self, delivery) -> str | None:
+        if delivery.pruned_at is not None:
+            return None
         return base64.b64encode(bytes(delivery.body)).decode()

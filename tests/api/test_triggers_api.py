@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import workflows.templates
 from django.test import Client
+from django.utils import timezone
 
 from apps.automations.services import workflow_create
 from apps.runs.services import run_create
-from apps.triggers.models import WebhookEndpoint
+from apps.triggers.models import WebhookDelivery, WebhookEndpoint
+from apps.triggers.retention import deliveries_prune
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,3 +112,23 @@ def test_a_schedules_ticks_say_which_run_each_started(acme, owner_api, trivial, 
     run = owner_api.get(f"/api/v1/runs/{ticks[1]['run']}/").json()
     assert run["trigger"] == "schedule" and run["trigger_ref"].endswith("T08:00:00+00:00")
 
+
+
+def test_a_pruned_delivery_says_its_body_and_headers_were_removed_not_empty(owner_api, trivial, no_workers):
+    created = owner_api.post("/api/v1/webhook-endpoints/", {"workflow": trivial.pk, "source": "zoho",
+                                                            "scheme": "shared_token"}, format="json").json()
+    for body in (b'{"a": 1}', b'{"a": 2}'):
+        Client().post(created["url"], body, content_type="application/json", HTTP_X_WEBHOOK_TOKEN=created["secret"])
+    old, recent = WebhookDelivery.objects.order_by("received_at", "id")
+    WebhookDelivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=400))
+    deliveries_prune(now=timezone.now())
+
+    base = f"/api/v1/webhook-endpoints/{created['id']}/deliveries/"
+    listed = {d["id"]: d for d in owner_api.get(base).json()["results"]}
+    pruned, kept = owner_api.get(f"{base}{old.pk}/").json(), owner_api.get(f"{base}{recent.pk}/").json()
+
+    assert listed[old.pk]["pruned_at"] is not None and listed[old.pk]["headers"] is None
+    assert (pruned["body"], pruned["body_base64"], pruned["headers"]) == (None, None, None)
+    assert pruned["pruned_at"] and pruned["body_size"] == len(b'{"a": 1}') and pruned["outcome"] == "accepted"
+    assert listed[recent.pk]["pruned_at"] is None and kept["pruned_at"] is None
+    assert kept["body"] == '{"a": 2}' and kept["headers"] is not None
