@@ -8,7 +8,7 @@ from apps.automations.services import workflow_create
 from apps.runs.models import Run, RunStatus
 from apps.runs.ports import DbArtifactStore
 from apps.runs.services import run_create
-from tests.apps.conftest import advance_until_paused
+from tests.support import advance_until_paused
 import workflows.templates
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,7 +94,7 @@ def test_an_artifact_downloads_with_its_media_type(acme, owner_api, trivial, no_
 
 
 def test_an_approval_is_decided_with_edited_arguments(acme, owner_api, no_workers, fake_model):
-    from tests.apps.conftest import workflow_from_template
+    from tests.support import workflow_from_template
 
     workflow = workflow_from_template(acme, "hello")
     run = advance_until_paused(run_create(actor=acme, workflow_id=workflow.pk, inputs={"account": "a"}))

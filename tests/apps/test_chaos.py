@@ -12,7 +12,7 @@ from apps.automations.services import workflow_create
 from apps.runs.models import Run, RunStatus
 from apps.runs.services import run_create
 
-from .conftest import wait_for
+from tests.support import wait_for
 from .processes import restart_redis
 from .test_workers import chain_spec, finished
 

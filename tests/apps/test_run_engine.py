@@ -9,7 +9,7 @@ from apps.runs.engine import _claim, run_advance
 from apps.runs.models import Approval, Run, RunStatus, WriteRecord
 from apps.runs.services import approval_decide, run_cancel, run_create
 
-from .conftest import advance_until_paused, workflow_from_template
+from tests.support import advance_until_paused, workflow_from_template
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,7 +14,7 @@ from apps.runs.models import Approval
 from apps.runs.selectors import approval_get, artifact_get, run_events, run_get, run_list
 from apps.runs.services import approval_decide, run_cancel, run_create
 
-from .conftest import advance_until_paused, workflow_from_template
+from tests.support import advance_until_paused, workflow_from_template
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

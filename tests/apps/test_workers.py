@@ -8,7 +8,7 @@ from apps.automations.services import workflow_create
 from apps.runs.models import Approval, Run, RunStatus
 from apps.runs.services import approval_decide, run_create
 
-from .conftest import wait_for, workflow_from_template
+from tests.support import wait_for, workflow_from_template
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.chaos]
 

@@ -8,7 +8,7 @@ import workflows
 from apps.automations.models import Workflow
 from apps.runs.services import run_create
 
-from .conftest import advance_until_paused, workflow_from_template
+from tests.support import advance_until_paused, workflow_from_template
 from .helpers import post_form
 
 pytestmark = pytest.mark.django_db(transaction=True)

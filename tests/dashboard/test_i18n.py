@@ -11,7 +11,7 @@ import pytest
 from apps.runs.models import Run
 from apps.runs.services import run_create
 
-from .conftest import workflow_from_template
+from tests.support import workflow_from_template
 from .helpers import post_form
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from apps.dashboard.views.runs import CHUNK
 from apps.runs.models import Run, RunEvent
 from apps.runs.services import run_create
 
-from .conftest import workflow_from_template
+from tests.support import workflow_from_template
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

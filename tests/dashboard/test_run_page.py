@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.runs.models import Artifact, Run, RunEvent
 from apps.runs.services import run_create
 
-from .conftest import advance_until_paused, workflow_from_template
+from tests.support import advance_until_paused, workflow_from_template
 from .helpers import post_form
 
 pytestmark = pytest.mark.django_db(transaction=True)

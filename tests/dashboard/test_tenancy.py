@@ -9,7 +9,7 @@ from apps.automations.services import connection_create
 from apps.runs.models import Approval, Artifact, Run
 from apps.runs.services import run_create
 
-from .conftest import advance_until_paused, workflow_from_template
+from tests.support import advance_until_paused, workflow_from_template
 from .helpers import post_form
 
 pytestmark = pytest.mark.django_db(transaction=True)

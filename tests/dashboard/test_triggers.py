@@ -6,7 +6,7 @@ import pytest
 
 from apps.triggers.models import Schedule, WebhookEndpoint
 
-from .conftest import workflow_from_template
+from tests.support import workflow_from_template
 from .helpers import post_form
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -26,7 +26,7 @@ from apps.triggers.notify import notify_discover
 from apps.triggers.schedules import schedule_create, schedule_fire, schedule_update
 from apps.triggers.selectors import notify_hook_list, schedule_list, webhook_endpoint_list
 from apps.triggers.services import notify_hook_create, webhook_endpoint_create
-from tests.apps.conftest import advance_until_paused
+from tests.support import advance_until_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,7 +18,7 @@ from apps.triggers.schemes import EndpointKeys, InboundRequest
 from apps.triggers.schemes.standard import verify_standard
 from apps.triggers.services import notify_hook_create
 from connectors import netpolicy
-from tests.apps.conftest import advance_until_paused
+from tests.support import advance_until_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -24,9 +24,8 @@ from apps.runs.signals import announce_finished
 from apps.triggers.models import NotifyDelivery, ScheduleTick
 from apps.triggers.schedules import schedule_create, schedule_fire
 from apps.triggers.services import notify_hook_create
-from tests.api.workers import stop_every_worker
-from tests.apps.conftest import advance_until_paused, wait_for
-from tests.apps.processes import CeleryProcesses, purge_queue
+from tests.apps.processes import purge_queue
+from tests.support import advance_until_paused, wait_for
 
 from .test_notify import Receiver, loopback_allowed  # noqa: F401 - a fixture
 
@@ -44,13 +43,13 @@ def receiver():
 
 @pytest.fixture
 def workers(celery):
-    """Worker processes that may post to loopback (the receiver), and no beat: nothing runs
-    the triggers sweep. Workers are started by the test once its hooks and schedules exist."""
-    stop_every_worker()
+    """The session's worker processes (they may post to loopback, where the receiver is),
+    stopped with any beat: nothing runs the triggers sweep. The test starts workers once its
+    hooks and schedules exist."""
+    celery.stop_all()
     purge_queue()
-    processes = CeleryProcesses({**celery.env, "FARSIDE_CONNECTORS_ALLOW_NETWORKS": "127.0.0.0/8"})
-    yield processes
-    processes.stop_all()
+    yield celery
+    celery.stop_all()
     purge_queue()
 
 

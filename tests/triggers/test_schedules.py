@@ -18,7 +18,7 @@ from apps.triggers.schedules import (
     schedules_drain,
     schedules_fire_due,
 )
-from tests.apps.conftest import advance_until_paused
+from tests.support import advance_until_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

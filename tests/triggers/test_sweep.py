@@ -12,7 +12,7 @@ from apps.triggers.schedules import schedule_create
 from apps.triggers.services import notify_hook_create, webhook_endpoint_create
 from apps.triggers.tasks import sweep
 from config.celery import app
-from tests.apps.conftest import advance_until_paused
+from tests.support import advance_until_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

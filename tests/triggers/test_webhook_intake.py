@@ -300,7 +300,7 @@ def test_a_delivery_whose_nudge_was_lost_is_started_by_the_sweep(hubspot_hook, n
 
 
 def test_with_a_worker_running_a_verified_delivery_becomes_a_finished_run(hubspot_hook, celery):
-    from tests.apps.conftest import wait_for
+    from tests.support import wait_for
 
     celery.ensure_workers(1)
     _, secret, path = hubspot_hook
