@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -9,6 +8,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from inference._process import wait_for_stop
 
 SLACK_PATH = "/services/demo"  # the demo Slack connection's webhook path (demo_setup)
 
@@ -89,11 +90,6 @@ class Command(BaseCommand):
         threading.Thread(target=slack.serve_forever, daemon=True).start()
         self.stdout.write(f"outbox listening on 127.0.0.1:{opts['port']} (SMTP) and "
                           f"http://127.0.0.1:{opts['slack_port']}{SLACK_PATH} (Slack), saving to {folder}")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        wait_for_stop()
         slack.shutdown()
         controller.stop()
