@@ -54,17 +54,14 @@ class UsageView(ApiView):
         since = query.validated_data.get("since") or until - timedelta(days=30)
         runs = run_list(actor=self.actor).filter(created_at__gte=since, created_at__lt=until).order_by()
         sums = {f: Sum(f) for f in _TOTALS}
-        totals = runs.aggregate(runs=Count("pk"), **sums)
+        # Sum over no rows is NULL: the API says 0.
+        totals = {k: v or 0 for k, v in runs.aggregate(runs=Count("pk"), **sums).items()}
         by_status = dict(runs.values_list("status").annotate(n=Count("pk")))
         by_workflow = [
-            {"workflow": row.pop("workflow_id"), "workflow_name": row.pop("workflow__name"), **row}
+            {"workflow": row.pop("workflow_id"), "workflow_name": row.pop("workflow__name"),
+             **{k: v or 0 for k, v in row.items()}}
             for row in runs.values("workflow_id", "workflow__name").annotate(runs=Count("pk"), **sums)
             .order_by("workflow__name")
         ]
-        zero = {f: 0 for f in _TOTALS}
-        return Response(UsageSerializer({
-            "since": since, "until": until, "totals": {**zero, **{k: v or 0 for k, v in totals.items()}},
-            "by_status": by_status,
-            "by_workflow": [{**zero, **{k: (v or 0) if k in _TOTALS else v for k, v in row.items()}}
-                            for row in by_workflow],
-        }).data)
+        return Response(UsageSerializer({"since": since, "until": until, "totals": totals, "by_status": by_status,
+                                         "by_workflow": by_workflow}).data)
