@@ -22,6 +22,23 @@ def calc(i):
     return {"reasoning": f"thinking {i}", "tool_calls": [{"name": "calculator", "arguments": {"expression": f"{i}+1"}}]}
 
 
+def tool_results(fake_model):
+    """The contents of the tool messages in the last request the model received."""
+    return [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+
+
+def cold_history(runner, client, fake_model, calls):
+    """Run an agent through ``calls`` tool calls, then forget the transcript cache as a fresh
+    worker would have it; returns the run, its transcript head and the history a warm worker saw."""
+    fake_model.script([calc(i) for i in range(calls)] + [{"content": "done"}])
+    run = runner(agent_spec(), model=client)
+    run.start()
+    head = run.state["agents"]["work"]["head"]
+    warm = transcript.load(run.ctx, head)
+    transcript.forget()
+    return run, head, warm
+
+
 def test_an_agent_makes_300_tool_calls_sending_every_reasoning_back_with_ids_echoed(runner, client, fake_model):
     fake_model.script([calc(i) for i in range(300)] + [{"reasoning": "all done", "content": "The answer is 301."}])
     run = runner(agent_spec(), model=client)
@@ -34,9 +51,9 @@ def test_an_agent_makes_300_tool_calls_sending_every_reasoning_back_with_ids_ech
     assistants = [m for m in last if m["role"] == "assistant"]
     assert [m["reasoning_content"] for m in assistants] == [f"thinking {i}" for i in range(300)]
     assert all(m["reasoning"] == m["reasoning_content"] for m in assistants)
-    tool_results = [m for m in last if m["role"] == "tool"]
-    assert [t["tool_call_id"] for t in tool_results] == [a["tool_calls"][0]["id"] for a in assistants]
-    assert tool_results[-1]["content"] == '{"result": 300}'
+    tool_messages = [m for m in last if m["role"] == "tool"]
+    assert [t["tool_call_id"] for t in tool_messages] == [a["tool_calls"][0]["id"] for a in assistants]
+    assert tool_messages[-1]["content"] == '{"result": 300}'
     # The prompt prefix is byte-stable: each request starts with the previous request's messages.
     assert all(requests[i]["messages"] == requests[i + 1]["messages"][: len(requests[i]["messages"])]
                for i in range(0, 300, 37))
@@ -74,7 +91,7 @@ def test_tool_errors_and_invalid_arguments_go_back_to_the_model_as_tool_results(
         {"content": "I could not compute it."}])
     run = runner(agent_spec(), model=client)
     run.start()
-    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    results = tool_results(fake_model)
     assert "division by zero" in results[0]
     assert "invalid arguments for calculator" in results[1]
     assert "does not exist" in results[2]
@@ -98,7 +115,7 @@ def test_repeating_the_same_call_is_refused_after_three_times(runner, client, fa
     fake_model.script([same] * 5 + [{"content": "4"}])
     run = runner(agent_spec(), model=client)
     run.start()
-    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    results = tool_results(fake_model)
     assert results[:3] == ['{"result": 4}'] * 3
     assert all("already called" in r for r in results[3:])
 
@@ -108,17 +125,12 @@ def test_parallel_calls_all_run_and_answer_in_the_order_asked(runner, client, fa
                                        for i in range(7)]}, {"content": "ok"}])
     run = runner(agent_spec(max_parallel_tools=3), model=client)
     run.start()
-    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    results = tool_results(fake_model)
     assert results == [f'{{"result": {i * 10}}}' for i in range(7)]
 
 
 def test_a_cold_worker_rebuilds_the_same_history_from_artifacts(runner, client, fake_model):
-    fake_model.script([calc(i) for i in range(4)] + [{"content": "done"}])
-    run = runner(agent_spec(), model=client)
-    run.start()
-    head = run.state["agents"]["work"]["head"]
-    warm = transcript.load(run.ctx, head)
-    transcript.forget()
+    run, head, warm = cold_history(runner, client, fake_model, 4)
     assert transcript.load(run.ctx, head) == warm
     assert len(warm) == 2 + 4 * 2 + 1
     # Each model.call event names the segment holding its turn, unclipped, for replay.
@@ -131,7 +143,7 @@ def test_large_tool_results_are_stored_as_artifacts_and_the_model_gets_a_preview
                        {"content": "done"}])
     run = runner(agent_spec(tools=("demo.search_deals", "read_artifact"), inline_result_bytes=2000), model=client)
     run.start()
-    content = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"][0]
+    content = tool_results(fake_model)[0]
     assert "[full result: artifact " in content and len(content) < 2000
     artifact_id = content.split("[full result: artifact ", 1)[1].split(",", 1)[0]
     assert b'"results"' in run.ctx.artifacts.get(artifact_id)
@@ -266,8 +278,7 @@ def test_built_in_tools_read_and_search_artifacts_and_tell_the_time_in_the_org_t
         {"name": "read_artifact", "arguments": {"artifact_id": "missing"}},
         {"name": "current_time", "arguments": {}}]}, {"content": "March"}])
     run.start()
-    search, read, missing, now = [json.loads(m["content"]) for m in fake_model.requests[-1]["messages"]
-                                  if m["role"] == "tool"]
+    search, read, missing, now = [json.loads(content) for content in tool_results(fake_model)]
     assert search["hits"] == [{"line": 501, "text": "line 500: the renewal is due in March"}]
     assert read["text"] == text[10:30] and read["next_offset"] == 30
     assert "no artifact 'missing'" in missing["error"]
@@ -283,12 +294,7 @@ def test_an_answer_cut_off_by_the_output_limit_is_asked_again_shorter(runner, cl
 
 
 def test_a_cold_worker_reads_a_bounded_number_of_transcript_segments(runner, client, fake_model):
-    fake_model.script([calc(i) for i in range(40)] + [{"content": "done"}])
-    run = runner(agent_spec(), model=client)
-    run.start()
-    head = run.state["agents"]["work"]["head"]
-    warm = transcript.load(run.ctx, head)
-    transcript.forget()
+    run, head, warm = cold_history(runner, client, fake_model, 40)
     reads = []
     original = run.ctx.artifacts.get
     run.ctx.artifacts.get = lambda artifact_id: reads.append(artifact_id) or original(artifact_id)
@@ -312,7 +318,7 @@ def test_the_same_call_asked_many_times_in_one_turn_runs_three_times(runner, cli
     fake_model.script([{"tool_calls": [same] * 5}, {"content": "4"}])
     run = runner(agent_spec(), model=client)
     run.start()
-    results = [m["content"] for m in fake_model.requests[-1]["messages"] if m["role"] == "tool"]
+    results = tool_results(fake_model)
     assert results[:3] == ['{"result": 4}'] * 3 and all("already called" in r for r in results[3:])
 
 
