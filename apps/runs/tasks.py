@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .dispatch import worker_name
+from .dispatch import enqueue, worker_name
 
 
 @shared_task(name="runs.advance", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -13,7 +13,9 @@ def advance_run(run_id: str) -> str:
 
     outcome = run_advance(run_id=run_id, worker=worker_name())
     if outcome.again:
-        advance_run.apply_async(args=[run_id], countdown=outcome.retry_in or None)
+        # Outside a transaction this sends at once; a broker that cannot take it is logged
+        # and left to the sweeper, like every other enqueue.
+        enqueue(run_id, countdown=outcome.retry_in)
     return outcome.status
 
 
