@@ -147,6 +147,16 @@ class Connector:
         records = result.get("results", []) if isinstance(result, dict) else result
         yield from records
 
+    def _perform_once(
+        self, verb: str, idempotency_key: str | None, perform: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Run a write at most once per idempotency key, recorded in this connection's ledger as
+        ``<type>.<verb>:<key>``; without a key it just runs (see :mod:`connectors.ledger`)."""
+        from .ledger import perform_once
+
+        key = f"{self.type}.{verb}:{idempotency_key}" if idempotency_key else None
+        return perform_once(self.ledger, key, perform)
+
     def check(self) -> None:
         """Prove the connection works (the app's "test connection"): reach the system and
         authenticate without changing anything. Raises ConnectorError saying what failed."""

@@ -22,7 +22,6 @@ from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
 from ..base import Connector, ConnectorError, Operation
-from ..ledger import perform_once
 from ..netpolicy import connect as checked_connect
 from ..registry import register
 
@@ -176,5 +175,4 @@ class EmailConnector(Connector):
             return {"message_id": message_id,
                     "refused": {addr: f"{code} {text.decode(errors='replace')}" for addr, (code, text) in refused.items()}}
 
-        key = f"email.send:{idempotency_key}" if idempotency_key else None
-        return perform_once(self.ledger, key, perform)
+        return self._perform_once("send", idempotency_key, perform)

@@ -7,7 +7,6 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from ..base import Connector
-from ..ledger import perform_once
 from ..registry import register
 from .client import HubSpotClient
 from .operations import DEFAULT_PROPERTIES, OPERATIONS
@@ -85,9 +84,6 @@ class HubSpotConnector(Connector):
         return {"results": links, "next_cursor": None, "total": len(links)}
 
     # -- writes ---------------------------------------------------------------------------------
-    def _write(self, verb: str, key: str | None, perform) -> dict[str, Any]:
-        return perform_once(self.ledger, f"hubspot.{verb}:{key}" if key else None, perform)
-
     def _run_associate(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         # Idempotent on HubSpot's side (PUT), so no ledger entry is needed.
         self.client.associate(args["from_type"], args["from_id"], args["to_type"], args["to_id"])
@@ -100,7 +96,7 @@ class HubSpotConnector(Connector):
                                       _associations(args, NOTE_TO))
             return {"id": note["id"]}
 
-        return self._write("create_note", idempotency_key, perform)
+        return self._perform_once("create_note", idempotency_key, perform)
 
     def _run_create_task(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
@@ -112,14 +108,14 @@ class HubSpotConnector(Connector):
             task = self.client.create("tasks", props, _associations(args, TASK_TO))
             return {"id": task["id"]}
 
-        return self._write("create_task", idempotency_key, perform)
+        return self._perform_once("create_task", idempotency_key, perform)
 
     def _run_update_deal(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
             deal = self.client.update("deals", args["deal_id"], args["properties"])
             return {"id": deal["id"], "properties": {k: deal["properties"].get(k) for k in args["properties"]}}
 
-        return self._write("update_deal", idempotency_key, perform)
+        return self._perform_once("update_deal", idempotency_key, perform)
 
     def _run_create_contact(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
@@ -128,4 +124,4 @@ class HubSpotConnector(Connector):
                 props["hubspot_owner_id"] = args["owner_id"]
             return {"id": self.client.create("contacts", props)["id"]}
 
-        return self._write("create_contact", idempotency_key, perform)
+        return self._perform_once("create_contact", idempotency_key, perform)

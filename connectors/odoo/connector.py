@@ -7,7 +7,6 @@ from typing import Any
 
 from ..base import ConnectorError, Operation
 from ..keyset import KeysetSearchRead
-from ..ledger import perform_once
 from ..registry import register
 from .client import OdooClient
 
@@ -89,17 +88,13 @@ class OdooConnector(KeysetSearchRead):
         # search_read changes nothing: safe to repeat after an ambiguous failure.
         return self.client.execute(args["model"], "search_read", idempotent=True, **kwargs)
 
-
-    def _once(self, verb: str, key: str | None, perform) -> dict[str, Any]:
-        return perform_once(self.ledger, f"odoo.{verb}:{key}" if key else None, perform)
-
     def _run_create(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
             created = self.client.execute(args["model"], "create", vals_list=[args["values"]])
             ids = created if isinstance(created, list) else [created]
             return {"id": ids[0]}
 
-        return self._once("create", idempotency_key, perform)
+        return self._perform_once("create", idempotency_key, perform)
 
     def _run_write(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
@@ -109,7 +104,7 @@ class OdooConnector(KeysetSearchRead):
                 raise ConnectorError(f"Odoo did not confirm the write: {ok!r}", retryable=False)
             return {"id": args["ids"][0], "ids": args["ids"]}
 
-        return self._once("write", idempotency_key, perform)
+        return self._perform_once("write", idempotency_key, perform)
 
     def _run_schedule_activity(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
@@ -120,7 +115,7 @@ class OdooConnector(KeysetSearchRead):
             created = self.client.execute(args["model"], "activity_schedule", [args["id"]], **kwargs)
             return {"id": created[0] if isinstance(created, list) else created}
 
-        return self._once("schedule_activity", idempotency_key, perform)
+        return self._perform_once("schedule_activity", idempotency_key, perform)
 
     def _run_post_note(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
@@ -128,4 +123,4 @@ class OdooConnector(KeysetSearchRead):
                                           message_type="comment", subtype_xmlid="mail.mt_note")
             return {"id": message if isinstance(message, int) else message[0]}
 
-        return self._once("post_note", idempotency_key, perform)
+        return self._perform_once("post_note", idempotency_key, perform)

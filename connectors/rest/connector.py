@@ -18,7 +18,6 @@ import httpx
 
 from ..base import Connector, ConnectorError, Operation
 from ..http import HttpClient, RetryPolicy
-from ..ledger import perform_once
 from ..registry import register
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
@@ -121,5 +120,4 @@ class RestConnector(Connector):
                                          idempotent=True if idempotency_key else None)
             return self._result(response)
 
-        key = f"http.send:{idempotency_key}" if idempotency_key else None
-        return perform_once(self.ledger, key, perform)
+        return self._perform_once("send", idempotency_key, perform)

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..base import Connector, ConnectorError, Operation
-from ..ledger import perform_once
 from ..registry import register
 from .client import SalesforceClient
 
@@ -96,9 +95,6 @@ class SalesforceConnector(Connector):
             for record in batch:
                 yield _plain(record)
 
-    def _once(self, verb: str, key: str | None, perform) -> dict[str, Any]:
-        return perform_once(self.ledger, f"salesforce.{verb}:{key}" if key else None, perform)
-
     def _create(self, verb: str, sobject: str, fields: Mapping[str, Any], key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
             created = self.client.create(sobject, fields)
@@ -106,7 +102,7 @@ class SalesforceConnector(Connector):
                 raise ConnectorError(f"Salesforce did not create the {sobject}: {created.get('errors')}", retryable=False)
             return {"id": created["id"]}
 
-        return self._once(verb, key, perform)
+        return self._perform_once(verb, key, perform)
 
     def _run_create_record(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         return self._create("create_record", args["sobject"], args["fields"], idempotency_key)
@@ -116,7 +112,7 @@ class SalesforceConnector(Connector):
             self.client.update(args["sobject"], args["id"], args["fields"])
             return {"id": args["id"]}
 
-        return self._once("update_record", idempotency_key, perform)
+        return self._perform_once("update_record", idempotency_key, perform)
 
     def _run_create_task(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         fields = {"Subject": args["subject"], "Status": "Not Started", "Priority": args.get("priority", "Normal")}
@@ -143,7 +139,7 @@ class SalesforceConnector(Connector):
                                      status=failed[0]["status"])
             return {"results": results}
 
-        return self._once("composite", idempotency_key, perform)
+        return self._perform_once("composite", idempotency_key, perform)
 
 
 def _plain(record: Mapping[str, Any]) -> dict[str, Any]:

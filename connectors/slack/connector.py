@@ -13,7 +13,6 @@ import httpx
 
 from ..base import Connector, ConnectorError, Operation
 from ..http import HttpClient, RetryPolicy
-from ..ledger import perform_once
 from ..registry import register
 
 def error_detail(response: httpx.Response) -> str:
@@ -74,5 +73,4 @@ class SlackConnector(Connector):
             self.http.request("POST", self.secrets["webhook_url"], json=payload)
             return {"ok": True}
 
-        key = f"slack.post_message:{idempotency_key}" if idempotency_key else None
-        return perform_once(self.ledger, key, perform)
+        return self._perform_once("post_message", idempotency_key, perform)

@@ -7,7 +7,6 @@ from typing import Any
 
 from ..base import Operation
 from ..keyset import KeysetSearchRead
-from ..ledger import perform_once
 from ..registry import register
 from .client import TrytonClient
 
@@ -75,7 +74,6 @@ class TrytonConnector(KeysetSearchRead):
         return self.client.call(f"model.{args['model']}.search_read", domain, 0, limit, [["id", "ASC"]],
                                 sorted({"id", *args["fields"]}), idempotent=True)
 
-
     def _run_read(self, args: dict[str, Any]) -> dict[str, Any]:
         rows = self.client.call(f"model.{args['model']}.read", args["ids"], args["fields"], idempotent=True)
         return {"results": rows}
@@ -85,11 +83,11 @@ class TrytonConnector(KeysetSearchRead):
             (new_id,) = self.client.call(f"model.{args['model']}.create", [args["values"]])
             return {"id": new_id}
 
-        return perform_once(self.ledger, f"tryton.create:{idempotency_key}" if idempotency_key else None, perform)
+        return self._perform_once("create", idempotency_key, perform)
 
     def _run_write(self, args: dict[str, Any], *, idempotency_key: str | None) -> dict[str, Any]:
         def perform() -> dict[str, Any]:
             self.client.call(f"model.{args['model']}.write", args["ids"], args["values"], idempotent=True)
             return {"id": args["ids"][0], "ids": args["ids"]}
 
-        return perform_once(self.ledger, f"tryton.write:{idempotency_key}" if idempotency_key else None, perform)
+        return self._perform_once("write", idempotency_key, perform)
