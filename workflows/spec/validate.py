@@ -39,25 +39,12 @@ def load_spec(data: Mapping[str, Any]) -> WorkflowSpec:
         if config is not None and isinstance(raw.get("id"), str):
             configs[raw["id"]] = config
     if spec is None:
-        raise SpecError(_dedupe(issues))
+        raise SpecError(issues)
     _check_graph(spec, configs, issues)
     _check_references(spec, configs, issues)
     if issues:
-        raise SpecError(_dedupe(issues))
+        raise SpecError(issues)
     return spec.model_copy(update={"configs": configs})
-
-
-def _dedupe(issues: list[Issue]) -> list[Issue]:
-    """One "not a mapping" per path: the document and the node-type checks both see it."""
-    seen: set[str] = set()
-    out = []
-    for issue in issues:
-        if issue.message.startswith("Input should be a valid dictionary"):
-            if issue.path in seen:
-                continue
-            seen.add(issue.path)
-        out.append(issue)
-    return out
 
 
 def _parse(model: type[BaseModel], data: Any, loc: Loc, issues: list[Issue]) -> Any:
@@ -77,16 +64,21 @@ def _node_config(raw: Mapping[str, Any], loc: Loc, issues: list[Issue]) -> NodeC
         issues.append(Issue(format_path((*loc, "type")),
                             f"unknown node type {kind!r}; expected one of {', '.join(sorted(CONFIGS))}"))
         return None
-    config = _parse(CONFIGS[kind], raw.get("config", {}), (*loc, "config"), issues)
+    raw_config = raw.get("config", {})
+    if not isinstance(raw_config, Mapping):
+        return None  # the document check (Node.config is a mapping) has reported it
+    config = _parse(CONFIGS[kind], raw_config, (*loc, "config"), issues)
     if isinstance(config, TransformConfig) and (config.template is None) == (config.mapping is None):
         issues.append(Issue(format_path((*loc, "config")), "give exactly one of 'template' or 'mapping'"))
     if kind == "map":
         # The body is checked even when the map's own settings are wrong, to report both.
-        raw_body = (raw.get("config") or {}).get("node") if isinstance(raw.get("config"), Mapping) else None
+        raw_body = raw_config.get("node")
         body_type = raw_body.get("type") if isinstance(raw_body, Mapping) else None
+        body_config = raw_body.get("config", {}) if isinstance(raw_body, Mapping) else None
         body = None
-        if body_type in MAP_BODIES:
-            body = _parse(CONFIGS[body_type], raw_body.get("config", {}), (*loc, "config", "node", "config"), issues)
+        # A body config that is not a mapping was reported by the map's own check (MapBody).
+        if body_type in MAP_BODIES and isinstance(body_config, Mapping):
+            body = _parse(CONFIGS[body_type], body_config, (*loc, "config", "node", "config"), issues)
         if body is None or config is None:
             return None
         config.set_body(body)
