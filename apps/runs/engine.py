@@ -71,16 +71,15 @@ def _claim(run_id: str, worker: str) -> Run | None:
     Taking over a lease that expired means the previous holder died mid-slice, which
     counts as an attempt.
     """
-    ops = connection.ops
+    db = connections[DEFAULT_DB_ALIAS]
     now = timezone.now()
     try:
-        pk = Run._meta.pk.get_db_prep_value(uuid.UUID(str(run_id)), connection)
+        pk = Run._meta.pk.get_db_prep_value(uuid.UUID(str(run_id)), db)
     except ValueError:
         return None
-    params = [worker, ops.adapt_datetimefield_value(now + timedelta(seconds=settings.RUN_LEASE_SECONDS)),
-              ops.adapt_datetimefield_value(now), pk, ops.adapt_datetimefield_value(now)]
-    sql, reader = _claim_statement(connection.vendor)
-    db = connections[DEFAULT_DB_ALIAS]
+    params = [worker, db.ops.adapt_datetimefield_value(now + timedelta(seconds=settings.RUN_LEASE_SECONDS)),
+              db.ops.adapt_datetimefield_value(now), pk, db.ops.adapt_datetimefield_value(now)]
+    sql, reader = _claim_statement(db.vendor)
     if db.vendor == "postgresql":
         # Safe to resend on a dead connection: the UPDATE is conditional.
         row = fetchone_prepared(db, sql, params)
@@ -175,7 +174,8 @@ def _renew_every() -> float:
 
 class _KeeperThread:
     """One background thread per process serving every slice in progress, so a short
-    slice costs no thread start and join, and the thread keeps one database connection."""
+    slice costs no thread start and join. It keeps its database connection while slices
+    run and closes it when none does."""
 
     INTERVAL = 0.2
 
