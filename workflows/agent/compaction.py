@@ -16,7 +16,6 @@ from typing import Any
 
 from inference.budget import BYTES_PER_TOKEN
 
-from ..artifacts import REF
 from ..context import RunContext
 from .prompts import COMPACTED, CONTEXT_CALL_ID
 
@@ -71,10 +70,8 @@ def _shorter(ctx: RunContext, node_id: str, i: int, message: dict[str, Any]) -> 
 
 
 def _artifact_of(content: str) -> str | None:
-    """Tool results already stored in full name their artifact; reuse it instead of storing again."""
-    marker = f'"{REF}": "'
-    if content.startswith("{") and marker in content[:200]:
-        return content.split(marker, 1)[1].split('"', 1)[0]
+    """Tool results already stored in full name their artifact (``act._content`` writes the tag);
+    reuse it instead of storing again."""
     tag = "[full result: artifact "
     if tag in content:
         return content.split(tag, 1)[1].split(",", 1)[0].split("]", 1)[0]
