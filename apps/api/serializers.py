@@ -25,18 +25,19 @@ def _refuse_nul(value, path: str = "") -> None:
             _refuse_nul(v, f"{path}[{i}]")
 
 
-class SafeJSONField(serializers.JSONField):
+class _RefusesNul:
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         _refuse_nul(value)
         return value
 
 
-class SafeDictField(serializers.DictField):
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        _refuse_nul(value)
-        return value
+class SafeJSONField(_RefusesNul, serializers.JSONField):
+    pass
+
+
+class SafeDictField(_RefusesNul, serializers.DictField):
+    pass
 
 
 class OrganizationSerializer(serializers.Serializer):
@@ -73,16 +74,15 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
 
 
-class WorkflowVersionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = WorkflowVersion
-        fields = ["id", "number", "checksum", "note", "created_at", "spec"]
-
-
 class WorkflowVersionSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkflowVersion
         fields = ["id", "number", "checksum", "note", "created_at"]
+
+
+class WorkflowVersionSerializer(WorkflowVersionSummarySerializer):
+    class Meta(WorkflowVersionSummarySerializer.Meta):
+        fields = [*WorkflowVersionSummarySerializer.Meta.fields, "spec"]
 
 
 class WorkflowSerializer(serializers.ModelSerializer):
@@ -128,7 +128,7 @@ class RunSerializer(serializers.ModelSerializer):
 class RunCreateSerializer(serializers.Serializer):
     workflow = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The workflow's id.")
     inputs = SafeDictField(required=False, default=dict,
-                                   help_text="Values for the workflow's declared inputs.")
+                           help_text="Values for the workflow's declared inputs.")
 
 
 class RunEventSerializer(serializers.ModelSerializer):
@@ -165,7 +165,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
 class ApprovalDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     arguments = SafeDictField(required=False, allow_null=True, default=None,
-                                      help_text="Edited arguments for the tool call; omit to keep the requested ones.")
+                              help_text="Edited arguments for the tool call; omit to keep the requested ones.")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -181,7 +181,7 @@ class ConnectionCreateSerializer(serializers.Serializer):
     connector_type = serializers.CharField(max_length=32)
     settings = SafeDictField(required=False, default=dict)
     secrets = SafeDictField(child=serializers.CharField(allow_blank=True), required=False, default=dict,
-                                    write_only=True, help_text="Write-only: stored encrypted, never returned.")
+                            write_only=True, help_text="Write-only: stored encrypted, never returned.")
 
 
 class ConnectionRotateSerializer(serializers.Serializer):
