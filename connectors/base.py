@@ -102,6 +102,11 @@ class Connector:
 
     type: ClassVar[str]
     operations: ClassVar[tuple[Operation, ...]] = ()
+    # A connector whose remote calls live in a client class names it here: the base builds it
+    # as ``self.client`` from the connection (extra keyword arguments, such as a test's
+    # ``retry``, go to the client) and closes it in ``close``.
+    client_class: ClassVar[Callable[..., Any] | None] = None
+    client: Any
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -110,7 +115,8 @@ class Connector:
         if "iterate" in cls.__dict__:
             cls.iterate = _guarded_iterate(cls.__dict__["iterate"])  # type: ignore[method-assign]
 
-    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None):
+    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None,
+                 **client_options: Any):
         from .ledger import default_ledger
 
         self.settings = dict(settings)
@@ -121,6 +127,9 @@ class Connector:
         # Every message this connector logs or raises passes through the redactor, which
         # also learns tokens the connector obtains later (OAuth access tokens).
         self.redactor: Redactor = watch(Redactor.for_secrets(self.secrets))
+        if self.client_class is not None:
+            self.client = self.client_class(settings=self.settings, secrets=self.secrets, redactor=self.redactor,
+                                            **client_options)
 
     @classmethod
     def operation(cls, name: str) -> Operation:
@@ -170,4 +179,6 @@ class Connector:
         raise ConnectorError(f"{self.type} connections have no connection test", retryable=False)
 
     def close(self) -> None:
-        """Release network resources; connectors holding an HTTP client override this."""
+        """Release network resources: the client, if any; connectors holding others override this."""
+        if self.client_class is not None:
+            self.client.close()

@@ -36,13 +36,7 @@ class HubSpotConnector(Connector):
 
     type = "hubspot"
     operations = OPERATIONS
-
-    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None, **kw: Any):
-        super().__init__(settings=settings, secrets=secrets, ledger=ledger)
-        self.client = HubSpotClient(settings=self.settings, secrets=self.secrets, redactor=self.redactor, **kw)
-
-    def close(self) -> None:
-        self.client.close()
+    client_class = HubSpotClient
 
     def _check(self) -> None:
         self.client.search_page("contacts", {"limit": 1, "properties": ["email"]})

@@ -66,13 +66,7 @@ class OdooConnector(KeysetSearchRead):
 
     type = "odoo"
     operations = OPERATIONS
-
-    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None, **kw: Any):
-        super().__init__(settings=settings, secrets=secrets, ledger=ledger)
-        self.client = OdooClient(settings=self.settings, secrets=self.secrets, redactor=self.redactor, **kw)
-
-    def close(self) -> None:
-        self.client.close()
+    client_class = OdooClient
 
     def _check(self) -> None:
         self.client.execute("res.partner", "search_read", idempotent=True, domain=[], fields=["id"], limit=1)

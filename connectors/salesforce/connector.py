@@ -71,13 +71,7 @@ class SalesforceConnector(Connector):
 
     type = "salesforce"
     operations = OPERATIONS
-
-    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None, **kw: Any):
-        super().__init__(settings=settings, secrets=secrets, ledger=ledger)
-        self.client = SalesforceClient(settings=self.settings, secrets=self.secrets, redactor=self.redactor, **kw)
-
-    def close(self) -> None:
-        self.client.close()
+    client_class = SalesforceClient
 
     def _check(self) -> None:
         self.client.query_page("SELECT Id FROM Organization LIMIT 1")

@@ -57,13 +57,7 @@ class TrytonConnector(KeysetSearchRead):
 
     type = "tryton"
     operations = OPERATIONS
-
-    def __init__(self, *, settings: Mapping[str, Any], secrets: Mapping[str, str], ledger: Any = None, **kw: Any):
-        super().__init__(settings=settings, secrets=secrets, ledger=ledger)
-        self.client = TrytonClient(settings=self.settings, secrets=self.secrets, redactor=self.redactor, **kw)
-
-    def close(self) -> None:
-        self.client.close()
+    client_class = TrytonClient
 
     def _check(self) -> None:
         self.client.login()
