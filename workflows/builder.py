@@ -134,6 +134,6 @@ def _add_map(graph: StateGraph, spec: WorkflowSpec, node_id: str) -> InnerRoute:
     graph.add_edge(map_node.item_node_name(node_id), node_id)
 
     def inner(state: dict[str, Any], ctx: RunContext) -> Callable[..., Any] | Any:
-        return map_node.pending_sends(spec, node_id, config, state, ctx)
+        return map_node.pending_sends(node_id, config, state)
 
     return inner

@@ -73,7 +73,7 @@ def _render(config: DeliverConfig, names: Mapping[str, Any], ctx: RunContext) ->
     return content, media_type, f"{config.name}.{ext}"
 
 
-def _plan(spec: WorkflowSpec, node_id: str, config: DeliverConfig, names: Mapping[str, Any],
+def _plan(node_id: str, config: DeliverConfig, names: Mapping[str, Any],
           rendered: tuple[bytes, str, str] | None, ctx: RunContext) -> list[_Planned]:
     extras = {"report_text": rendered[0].decode() if rendered and rendered[1].startswith("text/") else None,
               "attachment": {ATTACHMENT: rendered[2]} if rendered else None}
@@ -112,7 +112,7 @@ def run(spec: WorkflowSpec, node_id: str, config: DeliverConfig, state: Mapping[
         ctx: RunContext) -> dict[str, Any]:
     names = scope(state, ctx)
     rendered = _render(config, names, ctx)
-    plan = _plan(spec, node_id, config, names, rendered, ctx)
+    plan = _plan(node_id, config, names, rendered, ctx)
     # Every approval before anything is stored or sent: resuming re-runs this node from the
     # top, and nothing before the last pause should happen twice.
     for p in plan:

@@ -55,8 +55,7 @@ def dispatch(spec: WorkflowSpec, node_id: str, config: MapConfig, state: Mapping
     return update
 
 
-def pending_sends(spec: WorkflowSpec, node_id: str, config: MapConfig, state: Mapping[str, Any],
-                  ctx: RunContext) -> list[Send] | None:
+def pending_sends(node_id: str, config: MapConfig, state: Mapping[str, Any]) -> list[Send] | None:
     """The next batch of items to run, or None when the map is finished."""
     mine = (state.get("maps") or {}).get(node_id) or {}
     done = mine.get("done") or {}

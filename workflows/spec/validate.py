@@ -163,11 +163,11 @@ def _check_references(spec: WorkflowSpec, configs: Mapping[str, NodeConfig], iss
         upstream = ancestors(node.id, successors)
         extra = {"report_text", "attachment", "item", "index"} if node.type == "deliver" else set()
         scope = _Scope(input_props, known_ids, upstream, extra=extra)
-        _check_config(config, base, node.type, scope, spec, issues)
+        _check_config(config, base, node.type, scope, issues)
         if isinstance(config, MapConfig):
             body_scope = _Scope(input_props, known_ids, upstream, extra={"item", "index"})
             body = config.body
-            _check_config(body, (*base, "node", "config"), config.node.type, body_scope, spec, issues)
+            _check_config(body, (*base, "node", "config"), config.node.type, body_scope, issues)
     everything = _Scope(input_props, known_ids, known_ids, extra=set())
     for name, expression in spec.outputs.items():
         _check_source(expression, ("outputs", name), True, everything, issues)
@@ -184,8 +184,7 @@ class _Scope:
         self.roots = {"inputs", "results", "refs", "loop"} | extra | globals_names()
 
 
-def _check_config(config: NodeConfig, base: Loc, kind: str, scope: _Scope, spec: WorkflowSpec,
-                  issues: list[Issue]) -> None:
+def _check_config(config: NodeConfig, base: Loc, kind: str, scope: _Scope, issues: list[Issue]) -> None:
     for loc, source in config.templates():
         _check_source(source, (*base, *loc), False, scope, issues)
     for loc, source in config.expressions():
