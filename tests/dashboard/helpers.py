@@ -10,3 +10,12 @@ def post_form(client: Client, url: str, data: dict, *, page_url: str | None = No
     client.get(page_url or url)
     token = client.cookies["csrftoken"].value
     return client.post(url, {**data, "csrfmiddlewaretoken": token}, **extra)
+
+
+def viewer_of(owner):
+    """A new user who is a viewer in the owner's organization, added the way an owner adds one."""
+    from apps.accounts.services import membership_add, user_create
+
+    viewer = user_create(username="viewer-acme", password="pw-123456789")
+    membership_add(actor=owner, user=viewer, role="viewer")
+    return viewer

@@ -10,7 +10,7 @@ from apps.runs.models import Approval, Artifact, Run
 from apps.runs.services import run_create
 
 from tests.support import advance_until_paused, workflow_from_template
-from .helpers import post_form
+from .helpers import post_form, viewer_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,11 +114,7 @@ def test_switching_to_an_organization_one_is_not_in_is_not_found(make_org, signe
 
 def test_a_viewer_cannot_start_or_cancel_runs(make_org, signed_in, no_workers):
     owner, _ = make_org("Acme")
-    from apps.accounts.models import Membership
-    from apps.accounts.services import user_create
-
-    viewer = user_create(username="viewer-acme", password="pw-123456789")
-    Membership.objects.create(organization=owner.organization, user=viewer, role="viewer")
+    viewer = viewer_of(owner)
     workflow = workflow_from_template(owner, "trivial", seed_demo=False)
     browser = signed_in(viewer)
 
@@ -131,11 +127,7 @@ def test_a_viewer_cannot_start_or_cancel_runs(make_org, signed_in, no_workers):
 def test_a_viewer_is_told_another_organizations_objects_do_not_exist_and_refused_its_own(
         make_org, signed_in, other_orgs_objects):
     owner, _ = make_org("Acme")
-    from apps.accounts.models import Membership
-    from apps.accounts.services import user_create
-
-    viewer = user_create(username="viewer-acme", password="pw-123456789")
-    Membership.objects.create(organization=owner.organization, user=viewer, role="viewer")
+    viewer = viewer_of(owner)
     connection = connection_create(actor=owner, name="Mail", connector_type="email",
                                    settings={"host": "mail.example", "from_address": "a@b.example"},
                                    secrets={"password": "s3cret"})
@@ -155,15 +147,12 @@ def test_a_viewer_is_told_another_organizations_objects_do_not_exist_and_refused
 
 def test_a_viewer_cannot_remove_schedules_or_rotate_webhook_secrets_of_any_organization(
         make_org, signed_in, other_orgs_objects):
-    from apps.accounts.models import Membership
-    from apps.accounts.services import user_create
     from apps.triggers.models import Schedule, WebhookEndpoint
     from apps.triggers.schedules import schedule_create
     from apps.triggers.services import webhook_endpoint_create
 
     owner, _ = make_org("Acme")
-    viewer = user_create(username="viewer-acme", password="pw-123456789")
-    Membership.objects.create(organization=owner.organization, user=viewer, role="viewer")
+    viewer = viewer_of(owner)
     workflow = workflow_from_template(owner, "trivial", seed_demo=False)
     schedule = schedule_create(actor=owner, workflow_id=workflow.pk, name="Nightly", cron_expression="0 2 * * *")
     endpoint, _secret = webhook_endpoint_create(actor=owner, workflow_id=workflow.pk, source="zoho",

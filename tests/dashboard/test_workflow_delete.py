@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from apps.accounts.models import Membership
-from apps.accounts.services import user_create
 from apps.runs.services import run_create
 
 from tests.support import advance_until_paused, workflow_from_template
-from .helpers import post_form
+from .helpers import post_form, viewer_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,8 +44,7 @@ def test_a_delete_without_the_csrf_token_is_refused(make_org, signed_in, no_work
 
 def test_a_viewer_sees_no_delete_button_and_cannot_delete(make_org, signed_in, no_workers):
     owner, _ = make_org("Acme")
-    viewer = user_create(username="viewer-acme", password="pw-123456789")
-    Membership.objects.create(organization=owner.organization, user=viewer, role="viewer")
+    viewer = viewer_of(owner)
     workflow = workflow_from_template(owner, "trivial", seed_demo=False)
     browser = signed_in(viewer)
 
