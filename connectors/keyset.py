@@ -13,7 +13,7 @@ class KeysetSearchRead(Connector):
     pages stay stable while records are created or deleted between them. Subclasses
     implement ``_page(args, after_id, limit)`` returning rows ordered by id."""
 
-    PAGE = 500
+    PAGE = 500  # rows per request when streaming, and the largest `limit` one call may ask for
     _page: Any  # (args, after_id, limit) -> rows ordered by id; each ERP makes its own call
 
     def _run_search_read(self, args: dict[str, Any]) -> dict[str, Any]:

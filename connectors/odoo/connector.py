@@ -16,7 +16,6 @@ _DOMAIN = {"type": "array", "description": "Odoo domain, e.g. [[\"state\",\"=\",
                                           "'|', '&', '!' prefix operators allowed.",
            "items": {"oneOf": [{"enum": ["|", "&", "!"]}, {"type": "array", "minItems": 3, "maxItems": 3}]}}
 _WRITE_RESULT = {"type": "object", "properties": {"id": {"type": "integer"}, "performed": {"type": "boolean"}}}
-PAGE = 500
 
 OPERATIONS = (
     Operation(name="odoo.search_read", kind="read",
@@ -25,7 +24,7 @@ OPERATIONS = (
                           "(crm.lead), activities (mail.activity). Returns one page; next_cursor continues.",
               args_schema={"type": "object", "properties": {
                   "model": _MODEL, "domain": _DOMAIN, "fields": {"type": "array", "items": {"type": "string"}},
-                  "limit": {"type": "integer", "minimum": 1, "maximum": PAGE, "default": 100},
+                  "limit": {"type": "integer", "minimum": 1, "maximum": KeysetSearchRead.PAGE, "default": 100},
                   "cursor": {"type": "string", "pattern": r"^\d+$"}},
                   "required": ["model"], "additionalProperties": False},
               result_schema={"type": "object", "properties": {"results": {"type": "array"},

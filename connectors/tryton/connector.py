@@ -16,7 +16,6 @@ _DOMAIN = {"type": "array", "description": "Tryton domain, e.g. [[\"state\", \"=
                                           "nested ['OR', clause, clause] allowed."}
 _FIELDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 _WRITE_RESULT = {"type": "object", "properties": {"id": {"type": "integer"}, "performed": {"type": "boolean"}}}
-PAGE = 500
 
 OPERATIONS = (
     Operation(name="tryton.search_read", kind="read",
@@ -24,7 +23,7 @@ OPERATIONS = (
                           "orders with state, sale_date, total_amount). One page per call; next_cursor continues.",
               args_schema={"type": "object", "properties": {
                   "model": _MODEL, "domain": _DOMAIN, "fields": _FIELDS,
-                  "limit": {"type": "integer", "minimum": 1, "maximum": PAGE, "default": 100},
+                  "limit": {"type": "integer", "minimum": 1, "maximum": KeysetSearchRead.PAGE, "default": 100},
                   "cursor": {"type": "string", "pattern": r"^\d+$"}},
                   "required": ["model", "fields"], "additionalProperties": False},
               result_schema={"type": "object", "properties": {"results": {"type": "array"},
