@@ -175,8 +175,8 @@ class HubSpotClient:
 
     def update(self, object_type: str, object_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
         # Setting the same properties twice leaves the same record: safe to repeat.
-        return _json(self.http.request("PATCH", f"/crm/v3/objects/{object_type}/{object_id}",
-                                       json={"properties": dict(properties)}, idempotent=True))
+        return self.http.request("PATCH", f"/crm/v3/objects/{object_type}/{object_id}",
+                                 json={"properties": dict(properties)}, idempotent=True).json()
 
     def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
         # A PUT of the default association: repeating it changes nothing.
@@ -192,7 +192,3 @@ class HubSpotClient:
             after = page.get("paging", {}).get("next", {}).get("after")
             if not after:
                 return
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    return response.json()
