@@ -271,6 +271,14 @@ def test_a_new_user_builds_runs_approves_and_reads_each_template(page, celery, f
     shot(page, "ja-2-run")
 
 
+def add_node(page, node_id: str, *, after: str, config: str, node_type: str = "transform") -> None:
+    page.fill("[name=add-node_id]", node_id)
+    page.select_option("[name=add-type]", node_type)
+    page.select_option("[name=add-after]", after)
+    page.fill("[name=add-config]", config)
+    page.get_by_role("button", name="Add node").click()
+
+
 def test_a_person_changes_a_workflow_in_the_composer_without_reloading(page, no_workers):
     from apps.automations.services import workflow_create
 
@@ -288,19 +296,11 @@ def test_a_person_changes_a_workflow_in_the_composer_without_reloading(page, no_
 
     page.goto(f"/workflows/{workflow.pk}/composer/")
     page.evaluate("window.__sameDocument = true")
-    page.fill("[name=add-node_id]", "whisper")
-    page.select_option("[name=add-type]", "transform")
-    page.select_option("[name=add-after]", "pack")
-    page.fill("[name=add-config]", "template: '{{ results.greet | lower }}'")
-    page.get_by_role("button", name="Add node").click()
+    add_node(page, "whisper", after="pack", config="template: '{{ results.greet | lower }}'")
     page.locator("#composer .graph [data-node=whisper]").wait_for()
     shot(page, "composer-1-node-added")
 
-    page.select_option("[name=add-type]", "transform")
-    page.fill("[name=add-node_id]", "broken")
-    page.select_option("[name=add-after]", "whisper")
-    page.fill("[name=add-config]", "nonsense_key: 1")
-    page.get_by_role("button", name="Add node").click()
+    add_node(page, "broken", after="whisper", config="nonsense_key: 1")
     page.locator("#composer .form-errors").wait_for()
     shot(page, "composer-2-refused")
     assert page.evaluate("window.__sameDocument === true"), "the composer swapped in place"
