@@ -210,10 +210,9 @@ def connection_test(*, actor: Actor, connection_id: int) -> Connection:
         ok, message = False, str(exc)
     except (KeyError, TypeError, ValueError) as exc:
         ok, message = False, f"the connection's settings are not usable: {exc}"
+    connection.last_tested_at, connection.last_test_ok, connection.last_test_message = timezone.now(), ok, message[:500]
     with transaction.atomic():
-        Connection.objects.filter(pk=connection.pk).update(
-            last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500])
+        connection.save(update_fields=["last_tested_at", "last_test_ok", "last_test_message"])
         audit_record(actor=actor, action="connection.test", target_type="connection", target_id=connection.pk,
                      details={"ok": ok})
-    connection.refresh_from_db()
     return connection
