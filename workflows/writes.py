@@ -155,18 +155,22 @@ def perform_write(ctx: RunContext, spec: WorkflowSpec, *, node_id: str, tool: To
     """Perform one write under the policy. ``decision`` is an approval already obtained with
     :func:`ask_approval` (the agent asks for all of a turn's approvals before running any call)."""
     mode = policy_for(spec, tool.name, override)
-    base = {"step": step, "call_id": call_id, "tool": tool.name, "kind": "write", "idempotency_key": key,
-            "policy": mode}
+
+    def report(*, ok: bool, result: Any = None, error: str | None = None, duration_s: float = 0.0,
+               approval_status: str | None = None, replayed: bool = False) -> None:
+        # One tool.call event per outcome, with every field present whatever happened.
+        ctx.events.emit(events.TOOL_CALL, {
+            "step": step, "call_id": call_id, "tool": tool.name, "kind": "write", "idempotency_key": key,
+            "policy": mode, "arguments": events.clip(arguments, 1000), "ok": ok,
+            "result": events.clip(result, 500), "error": error, "duration_s": round(duration_s, 4),
+            "approval": approval_status, "replayed": replayed}, node_id=node_id)
+
     done = ctx.ledger.get(key)
     if done is not None:
-        ctx.events.emit(events.TOOL_CALL, {**base, "arguments": events.clip(arguments, 1000), "ok": True,
-                                           "result": events.clip(done, 500), "error": None, "duration_s": 0.0,
-                                           "approval": None, "replayed": True}, node_id=node_id)
+        report(ok=True, result=done, replayed=True)
         return WriteOutcome("replayed", arguments, result=done)
     if mode == "deny":
-        ctx.events.emit(events.TOOL_CALL, {**base, "arguments": events.clip(arguments, 1000), "ok": False,
-                                           "result": None, "error": "denied by write policy", "duration_s": 0.0,
-                                           "approval": "denied_by_policy", "replayed": False}, node_id=node_id)
+        report(ok=False, error="denied by write policy", approval_status="denied_by_policy")
         return WriteOutcome("denied", arguments)
     approval: dict[str, Any] = {}
     if mode == "approve":
@@ -174,9 +178,7 @@ def perform_write(ctx: RunContext, spec: WorkflowSpec, *, node_id: str, tool: To
                                 arguments=arguments, reasoning=reasoning,
                                 required=spec.write_policy.required_approvers, key=key)
         if approval["decision"] != "approve":
-            ctx.events.emit(events.TOOL_CALL, {**base, "arguments": events.clip(arguments, 1000), "ok": False,
-                                               "result": None, "error": "rejected", "duration_s": 0.0,
-                                               "approval": "rejected", "replayed": False}, node_id=node_id)
+            report(ok=False, error="rejected", approval_status="rejected")
             return WriteOutcome("rejected", arguments, reason=approval["reason"], approval=approval)
         arguments = approval["arguments"]
         problem = _invalid(arguments, tool)
@@ -187,19 +189,13 @@ def perform_write(ctx: RunContext, spec: WorkflowSpec, *, node_id: str, tool: To
         result = tool.run(arguments, ctx, idempotency_key=key)
     except Exception as exc:  # the outside system refused or failed; the caller decides what that means
         error = f"{type(exc).__name__}: {exc}"
-        ctx.events.emit(events.TOOL_CALL, {**base, "arguments": events.clip(arguments, 1000), "ok": False,
-                                           "result": None, "error": events.clip(error, 1000),
-                                           "duration_s": round(time.monotonic() - started, 4),
-                                           "approval": "approved" if approval else None, "replayed": False},
-                        node_id=node_id)
+        report(ok=False, error=events.clip(error, 1000), duration_s=time.monotonic() - started,
+               approval_status="approved" if approval else None)
         return WriteOutcome("failed", arguments, reason=error, approval=approval,
                             retryable=bool(getattr(exc, "retryable", False)))
     ctx.ledger.record(key, result)
-    ctx.events.emit(events.TOOL_CALL, {**base, "arguments": events.clip(arguments, 1000), "ok": True,
-                                       "result": events.clip(result, 500), "error": None,
-                                       "duration_s": round(time.monotonic() - started, 4),
-                                       "approval": "approved" if approval else None, "replayed": False},
-                    node_id=node_id)
+    report(ok=True, result=result, duration_s=time.monotonic() - started,
+           approval_status="approved" if approval else None)
     return WriteOutcome("done", arguments, result=result, approval=approval)
 
 
