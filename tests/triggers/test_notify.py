@@ -4,9 +4,7 @@ retried with backoff, and never sent to a loopback or private address unless all
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -17,52 +15,9 @@ from apps.triggers.notify import MAX_ATTEMPTS, notify_sweep
 from apps.triggers.schemes import EndpointKeys, InboundRequest
 from apps.triggers.schemes.standard import verify_standard
 from apps.triggers.services import notify_hook_create
-from connectors import netpolicy
 from tests.support import advance_until_paused
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Receiver:
-    """A loopback HTTP server that records requests and answers with scripted statuses."""
-
-    def __init__(self):
-        self.requests: list[tuple[dict, bytes]] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/farside-done"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def loopback_allowed():
-    previous = netpolicy.set_default_policy(netpolicy.NetworkPolicy.allowing(["127.0.0.0/8"]))
-    yield
-    netpolicy.set_default_policy(previous)
 
 
 def finished_run(actor, workflow, name="Ada"):

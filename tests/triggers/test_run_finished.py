@@ -27,18 +27,9 @@ from apps.triggers.services import notify_hook_create
 from tests.apps.processes import purge_queue
 from tests.support import advance_until_paused, wait_for
 
-from .test_notify import Receiver, loopback_allowed  # noqa: F401 - a fixture
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture
