@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .intake import _KEPT_HEADERS, IntakeResult, _reject
+from .intake import IntakeResult, _record, _reject
 from .models import WebhookEndpoint
 from .schemes import InboundRequest, Rejected
 
@@ -24,8 +24,6 @@ def refuse_if_archived(*, endpoint_id, request: InboundRequest, now: datetime) -
         return None
     if organization_id is None:
         return None
-    record = {"organization_id": organization_id, "endpoint_id": endpoint_id, "received_at": now,
-              "remote_addr": request.remote_addr, "body_size": len(request.body),
-              "headers": {k: request.headers[k][:300] for k in _KEPT_HEADERS if k in request.headers}}
-    return _reject(record, Rejected(410, "workflow_deleted", "the workflow of this webhook endpoint was deleted"),
+    return _reject(_record(organization_id, endpoint_id, request, now),
+                   Rejected(410, "workflow_deleted", "the workflow of this webhook endpoint was deleted"),
                    keep_body=False)

@@ -71,7 +71,8 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
         except Rejected:
             pass  # perhaps the secret was just rotated: decide on a fresh read
         else:
-            result = _accept(remembered, _record(remembered, request, now), events, now)
+            result = _accept(remembered, _record(remembered.organization_id, remembered.pk, request, now), events,
+                             now)
             if result is not None:
                 return result
     endpoint = endpoint_read(endpoint_id)
@@ -83,7 +84,7 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
             return gone
         # Nothing to record against: an unknown id is indistinguishable from a probe.
         return _json(404, _error("not_found", "no such webhook endpoint"))
-    record = _record(endpoint, request, now, too_large_size)
+    record = _record(endpoint.organization_id, endpoint.pk, request, now, too_large_size)
     if too_large_size is not None:
         return _reject(record, Rejected(413, "body_too_large", "the body is larger than this endpoint accepts"),
                        keep_body=False)
@@ -100,10 +101,11 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
     return result
 
 
-def _record(endpoint: IntakeEndpoint, request: InboundRequest, now: datetime,
+def _record(organization_id: int, endpoint_id, request: InboundRequest, now: datetime,
             too_large_size: int | None = None) -> dict:
+    """The columns of a WebhookDelivery that come from the request itself."""
     return {
-        "organization_id": endpoint.organization_id, "endpoint_id": endpoint.pk, "received_at": now,
+        "organization_id": organization_id, "endpoint_id": endpoint_id, "received_at": now,
         "remote_addr": request.remote_addr, "body": request.body,
         "body_size": len(request.body) if too_large_size is None else too_large_size,
         "headers": {k: request.headers[k][:300] for k in _KEPT_HEADERS if k in request.headers},
