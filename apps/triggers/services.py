@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import ipaddress
 import secrets as pysecrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +20,9 @@ from .mapping import check_mapping
 from .models import NotifyHook, WebhookEndpoint, WebhookScheme, WebhookSource
 from .notify import new_secret
 from .reactions import followed
+from .schedules import schedules_stop
+from .schemes import Rejected
+from .schemes.standard import standard_key
 
 # Settings each scheme understands; anything else is refused so a typo is not silently ignored.
 SCHEME_SETTINGS = {
@@ -44,11 +46,11 @@ def _check_endpoint(scheme: str, secret: str, settings: dict[str, Any]) -> list[
     unknown = set(settings) - SCHEME_SETTINGS.get(scheme, set())
     problems += [Problem(f"settings.{k}", f"not a setting of the {scheme} scheme") for k in sorted(unknown)]
     if scheme == WebhookScheme.STANDARD:
-        raw = secret[len("whsec_"):] if secret.startswith("whsec_") else secret
         try:
-            if len(base64.b64decode(raw + "==", validate=False)) < 16:
-                raise ValueError
-        except (binascii.Error, ValueError):
+            too_short = len(standard_key(secret)) < 16
+        except Rejected:
+            too_short = True
+        if too_short:
             problems.append(Problem("secret", "a Standard Webhooks secret is whsec_ followed by base64 (16+ bytes)"))
     if scheme == WebhookScheme.SALESFORCE and not settings.get("organization_id"):
         problems.append(Problem("settings.organization_id", "the Salesforce organization id is required"))
@@ -61,8 +63,6 @@ def _check_endpoint(scheme: str, secret: str, settings: dict[str, Any]) -> list[
     if not isinstance(allow, list) or not all(isinstance(n, str) for n in allow):
         problems.append(Problem("settings.ip_allowlist", "a list of addresses or networks"))
     else:
-        import ipaddress
-
         for n in allow:
             try:
                 ipaddress.ip_network(n, strict=False)
@@ -210,8 +210,6 @@ def workflow_triggers_stop(*, workflow_id: int) -> dict[str, int]:
     """Stop what starts or follows runs of a workflow being deleted (archived): schedules
     are disabled, webhook endpoints and notify hooks switched off. The rows stay, so a
     sender still posting to an endpoint is told 410 (intake) and past deliveries remain."""
-    from .schedules import schedules_stop
-
     stopped = {"schedules": schedules_stop(workflow_id=workflow_id),
                "webhook_endpoints": WebhookEndpoint.objects.filter(workflow_id=workflow_id, enabled=True)
                .update(enabled=False),
