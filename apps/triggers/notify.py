@@ -60,10 +60,14 @@ def notify_discover(*, now: datetime, run_id=None, limit: int = 500) -> int:
     return len(NotifyDelivery.objects.bulk_create(rows, ignore_conflicts=True))
 
 
+def _due(now: datetime) -> Q:
+    """A delivery to (re)try now: pending and due, or claimed by a sender that died mid-send."""
+    return (Q(status=NotifyStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=NotifyStatus.SENDING, claimed_until__lt=now))
+
+
 def _claim(delivery_id: int, now: datetime) -> bool:
-    due = Q(status=NotifyStatus.PENDING, next_attempt_at__lte=now) | Q(status=NotifyStatus.SENDING,
-                                                                       claimed_until__lt=now)
-    return bool(NotifyDelivery.objects.filter(due, pk=delivery_id)
+    return bool(NotifyDelivery.objects.filter(_due(now), pk=delivery_id)
                 .update(status=NotifyStatus.SENDING, claimed_until=now + CLAIM_FOR))
 
 
@@ -112,8 +116,7 @@ def notify_send(*, delivery_id: int, now: datetime, client_factory=None) -> Noti
 
 def notify_due(*, now: datetime, limit: int = 100, run_id=None) -> list[int]:
     """Deliveries to (re)try now, including ones whose sender died mid-send."""
-    due = NotifyDelivery.objects.filter(Q(status=NotifyStatus.PENDING, next_attempt_at__lte=now)
-                                        | Q(status=NotifyStatus.SENDING, claimed_until__lt=now))
+    due = NotifyDelivery.objects.filter(_due(now))
     if run_id is not None:
         due = due.filter(run_id=run_id)
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
