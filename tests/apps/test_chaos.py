@@ -40,6 +40,27 @@ def busy_worker(celery, run_ids):
     return busy[0] if busy else None
 
 
+def kill_workers_mid_slice(celery, run_ids, *, seed: int, most: int, within: float, slice_s: float,
+                           poll_s: float) -> int:
+    """SIGKILL whichever of two workers holds a run's lease, at a random moment up to
+    ``slice_s`` into its slice, until the runs finish, ``most`` kills or ``within`` seconds.
+    Returns how many workers were killed."""
+    rng = random.Random(seed)
+    kills = 0
+    deadline = time.monotonic() + within
+    while not finished(run_ids) and kills < most and time.monotonic() < deadline:
+        celery.ensure_workers(2)
+        victim = busy_worker(celery, run_ids)
+        if victim is None:
+            time.sleep(poll_s)
+            continue
+        time.sleep(rng.uniform(0.0, slice_s))  # somewhere inside the slice
+        celery.kill(victim)
+        kills += 1
+        celery.ensure_workers(2)
+    return kills
+
+
 @pytest.fixture
 def slow_model(fake_model):
     fake_model.config.ttft_s = 0.15
@@ -54,19 +75,7 @@ def test_runs_finish_exactly_once_while_workers_are_killed(acme, celery, slow_mo
     tags = [f"r{i}" for i in range(10)]
     run_ids = [run_create(actor=acme, workflow_id=workflow.pk, inputs={"tag": tag}).pk for tag in tags]
 
-    rng = random.Random(20261129)
-    kills = 0
-    deadline = time.monotonic() + 180
-    while not finished(run_ids) and kills < 8 and time.monotonic() < deadline:
-        celery.ensure_workers(2)
-        victim = busy_worker(celery, run_ids)
-        if victim is None:
-            time.sleep(0.05)
-            continue
-        time.sleep(rng.uniform(0.0, 0.3))  # somewhere inside the slice
-        celery.kill(victim)
-        kills += 1
-        celery.ensure_workers(2)
+    kills = kill_workers_mid_slice(celery, run_ids, seed=20261129, most=8, within=180, slice_s=0.3, poll_s=0.05)
     wait_for(lambda: finished(run_ids), timeout=240, what="every run to finish after the kills")
 
     runs = list(Run.objects.filter(pk__in=run_ids))
@@ -123,19 +132,7 @@ def test_deterministic_runs_saved_per_slice_replay_to_the_same_result_when_worke
     workflow = workflow_create(actor=acme, name="counter", spec=counter_spec(steps))
     run_ids = [run_create(actor=acme, workflow_id=workflow.pk).pk for _ in range(12)]
 
-    rng = random.Random(7)
-    kills = 0
-    deadline = time.monotonic() + 120
-    while not finished(run_ids) and kills < 6 and time.monotonic() < deadline:
-        celery.ensure_workers(2)
-        victim = busy_worker(celery, run_ids)
-        if victim is None:
-            time.sleep(0.005)
-            continue
-        time.sleep(rng.uniform(0.0, 0.03))
-        celery.kill(victim)
-        kills += 1
-        celery.ensure_workers(2)
+    kills = kill_workers_mid_slice(celery, run_ids, seed=7, most=6, within=120, slice_s=0.03, poll_s=0.005)
     wait_for(lambda: finished(run_ids), timeout=180, what="every counter run to finish after the kills")
 
     runs = list(Run.objects.filter(pk__in=run_ids))
