@@ -104,7 +104,7 @@ def _check(spec: WorkflowSpec, node_id: str, config: AgentConfig, a: AgentState,
     offered = offered_tools(config)
     by_function = {get_tool(name).function_name: get_tool(name) for name in config.tools}
     budget_left = budgets(spec, config).max_tool_calls - a["calls"]
-    seen_before = list(a["recent"])  # identical calls in this same turn count too
+    seen = list(a["recent"])  # calls accepted earlier in this same turn are added: they count too
     plan = []
     for j, wire in enumerate(calls):
         # Models sometimes write the dotted name from a tool's description; both mean the same tool.
@@ -114,9 +114,11 @@ def _check(spec: WorkflowSpec, node_id: str, config: AgentConfig, a: AgentState,
         problem = validate_tool_call(call, offered)
         if problem is None and j >= budget_left:
             problem = prompts.CALL_BUDGET
-        seen = seen_before + [signature(p.call) for p in plan if p.refusal is None]
-        if problem is None and seen.count(signature(call)) >= REPEAT_LIMIT:
-            problem = prompts.REPEATED.format(tool=call.name, count=seen.count(signature(call)))
+        sig = signature(call)
+        if problem is None and seen.count(sig) >= REPEAT_LIMIT:
+            problem = prompts.REPEATED.format(tool=call.name, count=seen.count(sig))
+        if problem is None:
+            seen.append(sig)
         plan.append(Planned(call, tool, key, refusal=problem))
     return plan
 
