@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import ROOT, boot, org_actor  # noqa: E402
+from _django import ROOT, boot, org_actor, process_cpu_seconds  # noqa: E402
 
 
 THREADS = 8
@@ -85,15 +85,8 @@ def load(port: int, requests: list[tuple[str, bytes, dict]], concurrency: int) -
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of these processes (Linux /proc), so a phase's CPU can be split by who spent it."""
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of these processes, so a phase's CPU can be split by who spent it."""
+    return sum(process_cpu_seconds(pid) for pid in pids)
 
 
 def children(pid: int) -> list[int]:
