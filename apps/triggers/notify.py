@@ -79,7 +79,7 @@ def payload_for(run: Run) -> dict:
                      "finished_at": run.finished_at.isoformat() if run.finished_at else None}}
 
 
-def notify_send(*, delivery_id: int, now: datetime, client_factory=None) -> NotifyDelivery | None:
+def notify_send(*, delivery_id: int, now: datetime) -> NotifyDelivery | None:
     """Send one due delivery. Returns it updated, or None if another worker holds it."""
     from connectors.base import ConnectorError
     from connectors.http import HttpClient, RetryPolicy
@@ -94,10 +94,8 @@ def notify_send(*, delivery_id: int, now: datetime, client_factory=None) -> Noti
                "webhook-timestamp": str(timestamp),
                "webhook-signature": standard_sign(secret, delivery.message_id, timestamp, body)}
     delivery.attempts += 1
-    make = client_factory or (lambda: HttpClient(retry=RetryPolicy(max_attempts=1), timeout=SEND_TIMEOUT,
-                                                 name="notify"))
     try:
-        with make() as client:
+        with HttpClient(retry=RetryPolicy(max_attempts=1), timeout=SEND_TIMEOUT, name="notify") as client:
             response = client.request("POST", delivery.hook.url, content=body, headers=headers, idempotent=True)
         delivery.status, delivery.sent_at = NotifyStatus.SENT, timezone.now()
         delivery.last_status_code, delivery.last_error = response.status_code, ""
@@ -122,12 +120,12 @@ def notify_due(*, now: datetime, limit: int = 100, run_id=None) -> list[int]:
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
-def notify_sweep(*, now: datetime, client_factory=None) -> int:
+def notify_sweep(*, now: datetime) -> int:
     """Discover and send in this process (the Celery sweep sends each as its own task,
     so one slow receiver cannot hold up the others)."""
     notify_discover(now=now)
     sent = 0
     for delivery_id in notify_due(now=now):
-        if notify_send(delivery_id=delivery_id, now=now, client_factory=client_factory) is not None:
+        if notify_send(delivery_id=delivery_id, now=now) is not None:
             sent += 1
     return sent
