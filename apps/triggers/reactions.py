@@ -19,6 +19,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connections
 
+from apps.runs.models import Run
+
 from .models import NotifyHook, OverlapPolicy, Schedule
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,6 @@ def run_finished_react(*, run_id: str, now: datetime, send_here: bool = False) -
     notifications. Returns the ids of the deliveries now due, sent here when ``send_here``
     (else the caller sends them). Safe to repeat and to race the sweep: deliveries are
     unique per (hook, run) and claimed before sending, queued ticks are started under lock."""
-    from apps.runs.models import Run
-
     from .notify import notify_discover, notify_due, notify_send
     from .schedules import schedules_drain
 
