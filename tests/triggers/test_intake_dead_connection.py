@@ -12,8 +12,9 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from apps.triggers.models import WebhookEvent
-from apps.triggers.schemes import hubspot
 from apps.triggers.services import webhook_endpoint_create
+
+from .hubspot import hubspot_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,12 +25,7 @@ def hook(acme, trivial):
 
 
 def deliver(endpoint, secret, event_id: int):
-    path = f"/hooks/{endpoint.pk}/"
-    body = json.dumps([{"eventId": event_id}]).encode()
-    ts = str(int(time.time() * 1000))
-    return Client().post(path, body, content_type="application/json", HTTP_X_HUBSPOT_REQUEST_TIMESTAMP=ts,
-                         HTTP_X_HUBSPOT_SIGNATURE_V3=hubspot.signature_v3(secret, "POST", f"http://testserver{path}",
-                                                                          body, ts))
+    return hubspot_post(Client(), f"/hooks/{endpoint.pk}/", secret, json.dumps([{"eventId": event_id}]).encode())
 
 
 def drop_connection() -> None:

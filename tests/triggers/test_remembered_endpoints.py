@@ -4,7 +4,6 @@ rotated, mapping edited) takes effect with the very next delivery, however it wa
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from django.test import Client
@@ -14,8 +13,9 @@ from apps.runs.models import Run
 from apps.triggers import endpoints, intake
 from apps.triggers.events import events_start_pending
 from apps.triggers.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from apps.triggers.schemes import hubspot
 from apps.triggers.services import webhook_endpoint_create, webhook_endpoint_rotate_secret, webhook_endpoint_update
+
+from .hubspot import hubspot_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,12 +27,8 @@ def hook(acme, trivial):
 
 
 def deliver(endpoint, secret, event_id: int):
-    path = f"/hooks/{endpoint.pk}/"
     body = json.dumps([{"eventId": event_id, "propertyValue": f"stage-{event_id}", "other": f"o-{event_id}"}]).encode()
-    ts = str(int(time.time() * 1000))
-    return Client().post(path, body, content_type="application/json", HTTP_X_HUBSPOT_REQUEST_TIMESTAMP=ts,
-                         HTTP_X_HUBSPOT_SIGNATURE_V3=hubspot.signature_v3(secret, "POST", f"http://testserver{path}",
-                                                                          body, ts))
+    return hubspot_post(Client(), f"/hooks/{endpoint.pk}/", secret, body)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ are deleted; what a delivery was, and dedupe by event id, outlive the body."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -15,8 +14,9 @@ from django.utils import timezone
 
 from apps.triggers.models import WebhookDelivery, WebhookEvent
 from apps.triggers.retention import deliveries_prune
-from apps.triggers.schemes import hubspot
 from apps.triggers.services import webhook_endpoint_create
+
+from .hubspot import hubspot_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,12 +30,8 @@ def hook(acme, trivial):
 
 def deliver(hook, event_id: int, *, secret: str | None = None):
     endpoint, real_secret = hook
-    path = f"/hooks/{endpoint.pk}/"
     body = json.dumps([{"eventId": event_id, "propertyValue": f"stage-{event_id}"}]).encode()
-    ts = str(int(time.time() * 1000))
-    signature = hubspot.signature_v3(secret or real_secret, "POST", f"http://testserver{path}", body, ts)
-    return Client().post(path, body, content_type="application/json", HTTP_X_HUBSPOT_SIGNATURE_V3=signature,
-                         HTTP_X_HUBSPOT_REQUEST_TIMESTAMP=ts)
+    return hubspot_post(Client(), f"/hooks/{endpoint.pk}/", secret or real_secret, body)
 
 
 def aged(response, days: float) -> WebhookDelivery:

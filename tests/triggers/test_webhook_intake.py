@@ -13,9 +13,11 @@ from django.test import Client
 from apps.runs.models import Run
 from apps.triggers.events import events_start_pending
 from apps.triggers.models import WebhookDelivery, WebhookEvent
-from apps.triggers.schemes import hubspot, standard
+from apps.triggers.schemes import standard
 from apps.triggers.schemes.salesforce import ACK
 from apps.triggers.services import webhook_endpoint_create, webhook_endpoint_rotate_secret
+
+from .hubspot import hubspot_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,13 +34,6 @@ def make_endpoint(actor, workflow, scheme, source="hubspot", **kw):
     endpoint, secret = webhook_endpoint_create(actor=actor, workflow_id=workflow.pk, source=source, scheme=scheme,
                                                **kw)
     return endpoint, secret, f"/hooks/{endpoint.pk}/"
-
-
-def hubspot_post(client, path, secret, body: bytes, *, ts_ms: int | None = None, sign_body: bytes | None = None):
-    ts = str(ts_ms if ts_ms is not None else int(time.time() * 1000))
-    signature = hubspot.signature_v3(secret, "POST", f"http://testserver{path}", sign_body or body, ts)
-    return client.post(path, body, content_type="application/json",
-                       HTTP_X_HUBSPOT_SIGNATURE_V3=signature, HTTP_X_HUBSPOT_REQUEST_TIMESTAMP=ts)
 
 
 @pytest.fixture
