@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
 from apps.accounts.models import Membership
-from apps.runs.models import Approval, ApprovalStatus
+from apps.runs.selectors import approval_list
 
 
 def _memberships(request):
@@ -18,7 +18,7 @@ def _memberships(request):
 
 
 def _pending_approvals(request) -> int:
-    return Approval.objects.filter(organization=request.actor.organization, status=ApprovalStatus.PENDING).count()
+    return approval_list(actor=request.actor, pending_only=True).count()
 
 
 def permissions(actor) -> dict[str, bool]:

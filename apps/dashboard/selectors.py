@@ -81,7 +81,7 @@ def run_artifacts(*, run: Run) -> list[Artifact]:
 def usage_by_day(*, actor: Actor, days: int = 14) -> list[dict[str, Any]]:
     """Runs and tokens per workflow per day over the last ``days`` days (org time zone)."""
     since = timezone.now() - timedelta(days=days)
-    rows = (Run.objects.filter(organization=actor.organization, created_at__gte=since)
+    rows = (run_list(actor=actor).filter(created_at__gte=since)
             .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
             .values("day", "workflow_id", "workflow__name")
             .annotate(runs=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"),
