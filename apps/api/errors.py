@@ -17,6 +17,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from apps.common import errors as service_errors
+from apps.common.errors import error_body
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ _DRF_CODES = {
     exceptions.Throttled: "rate_limited",
     exceptions.ValidationError: "invalid",
 }
-
-
-def error_body(code: str, message: str, problems: list[dict] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "problems": problems or []}}
 
 
 def _flatten(detail, path: str = "") -> list[dict]:

@@ -47,3 +47,9 @@ class Conflict(ServiceError):
     """The request contradicts the object's current state (decided twice, resumed after cancel)."""
 
     code = "conflict"
+
+
+def error_body(code: str, message: str, problems: list[dict] | None = None) -> dict:
+    """The one error body of the API and webhook intake:
+    ``{"error": {"code", "message", "problems": [{"path", "message"}]}}``."""
+    return {"error": {"code": code, "message": message, "problems": problems or []}}

@@ -20,7 +20,7 @@ from datetime import datetime
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from apps.common.db import fetchone_prepared
-from apps.common.errors import InvalidInput
+from apps.common.errors import InvalidInput, error_body
 
 from .endpoints import (
     VERSION_SQL,
@@ -52,11 +52,6 @@ class IntakeResult:
     delivery_id: int | None = None
 
 
-def _error(code: str, message: str) -> dict:
-    """The API's error shape (apps/api/errors.py), so one client parser reads both."""
-    return {"error": {"code": code, "message": message, "problems": []}}
-
-
 def _json(status: int, payload: dict, **kw) -> IntakeResult:
     return IntakeResult(status=status, body=json.dumps(payload).encode(), **kw)
 
@@ -83,7 +78,7 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
         if gone is not None:
             return gone
         # Nothing to record against: an unknown id is indistinguishable from a probe.
-        return _json(404, _error("not_found", "no such webhook endpoint"))
+        return _json(404, error_body("not_found", "no such webhook endpoint"))
     record = _record(endpoint.organization_id, endpoint.pk, request, now, too_large_size)
     if too_large_size is not None:
         return _reject(record, Rejected(413, "body_too_large", "the body is larger than this endpoint accepts"),
@@ -97,7 +92,7 @@ def webhook_receive(*, endpoint_id, request: InboundRequest, now: datetime,
     if result is None:
         # The row changed between this read and the INSERT (a rotation racing the delivery).
         endpoint_forget(endpoint_id)
-        return _json(503, _error("endpoint_changed", "the endpoint changed while this was received; send it again"))
+        return _json(503, error_body("endpoint_changed", "the endpoint changed while this was received; send it again"))
     return result
 
 
@@ -143,7 +138,7 @@ def _reject(record: dict, rejection: Rejected, *, keep_body: bool = True) -> Int
         **(record if keep_body else record | {"body": b""}), outcome=DeliveryOutcome.REJECTED,
         status_code=rejection.status, error_code=rejection.code, error=rejection.message[:500])
     log.info("webhook %s rejected: %s", record["endpoint_id"], rejection.code)
-    return _json(rejection.status, {**_error(rejection.code, rejection.message),
+    return _json(rejection.status, {**error_body(rejection.code, rejection.message),
                                     "delivery": delivery.pk}, delivery_id=delivery.pk)
 
 
@@ -222,7 +217,7 @@ def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict
     if not accepted:
         if salesforce:
             return IntakeResult(status=200, body=ACK, content_type="text/xml; charset=utf-8", delivery_id=delivery_id)
-        return _json(409, {**_error("duplicate_event", message), "delivery": delivery_id},
+        return _json(409, {**error_body("duplicate_event", message), "delivery": delivery_id},
                      delivery_id=delivery_id)
     if db.in_atomic_block:
         transaction.on_commit(nudge_workers)  # once the caller's transaction commits
