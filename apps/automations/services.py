@@ -106,7 +106,9 @@ def workflow_delete(*, actor: Actor, workflow_id: int) -> Workflow:
 
 
 def workflow_import_yaml(*, actor: Actor, text: str, name: str | None = None) -> Workflow:
-    """Create a workflow from exported YAML, or add a version when the name exists."""
+    """Create a workflow from exported YAML, or add a version when the name exists.
+    A member who may not edit is refused before the file is read."""
+    actor.require("edit")
     try:
         data = workflows.load_yaml(text)
     except workflows.SpecError as exc:
