@@ -8,12 +8,15 @@ from apps.common.errors import NotFound
 from .models import Approval, ApprovalStatus, Artifact, Run, RunEvent
 
 
-def run_list(*, actor: Actor, workflow_id: int | None = None, status: str | None = None) -> QuerySet[Run]:
+def run_list(*, actor: Actor, workflow_id: int | None = None, status: str | None = None,
+             trigger: str | None = None) -> QuerySet[Run]:
     runs = Run.objects.filter(organization=actor.organization).select_related("workflow", "version")
     if workflow_id is not None:
         runs = runs.filter(workflow_id=workflow_id)
     if status:
         runs = runs.filter(status=status)
+    if trigger:
+        runs = runs.filter(trigger=trigger)
     return runs
 
 

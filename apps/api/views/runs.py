@@ -38,9 +38,8 @@ class RunListView(ApiView):
         filters = RunFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
-        runs = selectors.run_list(actor=self.actor, workflow_id=f.get("workflow"), status=f.get("status"))
-        if f.get("trigger"):
-            runs = runs.filter(trigger=f["trigger"])
+        runs = selectors.run_list(actor=self.actor, workflow_id=f.get("workflow"), status=f.get("status"),
+                                  trigger=f.get("trigger"))
         return self.paginated(runs, RunSerializer, NewestFirst)
 
     @extend_schema(operation_id="runs_create", summary="Start a run", tags=TAGS,
