@@ -24,10 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import ROOT, boot, org_actor, process_cpu_seconds  # noqa: E402
-
-
-THREADS = 8
+from _django import ROOT, CpuMeter, boot, org_actor  # noqa: E402
 
 
 def free_port() -> int:
@@ -36,10 +33,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+def start_gunicorn(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
+    worker_class = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread",
-         "--threads", str(THREADS), "--log-level", "warning", "--chdir", str(ROOT)],
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         *worker_class, "--log-level", "warning", "--chdir", str(ROOT)],
         env=env, stdout=subprocess.DEVNULL, stderr=open(ROOT / "var" / "bench-gunicorn.log", "ab"))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -84,11 +82,6 @@ def load(port: int, requests: list[tuple[str, bytes, dict]], concurrency: int) -
     return time.perf_counter() - started, latencies, statuses
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU seconds of these processes, so a phase's CPU can be split by who spent it."""
-    return sum(process_cpu_seconds(pid) for pid in pids)
-
-
 def children(pid: int) -> list[int]:
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -100,13 +93,28 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def postgres_backends() -> list[int]:
-    from django.db import connection
+def postgres_processes() -> list[int]:
+    """Every PostgreSQL server process: the backends, and the WAL writer and checkpointer
+    that a commit also costs."""
+    out = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                out.append(int(comm.parent.name))
+        except (OSError, ValueError):
+            pass
+    return out
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND pid <> pg_backend_pid()")
-        return [row[0] for row in cursor.fetchall()]
+
+class MachineCpu:
+    """Busy CPU seconds of the whole machine (/proc/stat), for what no process group shows:
+    the kernel's share of the network and disk work."""
+
+    @staticmethod
+    def seconds() -> float:
+        with open("/proc/stat") as f:
+            user, nice, system, idle, iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
+        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -119,6 +127,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (1: the sync worker)")
     args = parser.parse_args()
 
     queue = f"bench-webhooks-{os.getpid()}"
@@ -135,7 +145,7 @@ def main() -> None:
                                                scheme="hubspot", input_mapping={"name": "/propertyValue"})
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.webhooks_settings", "PYTHONPATH": str(ROOT)}
-    server = start_gunicorn(port, env)
+    server = start_gunicorn(port, env, args.workers, args.threads)
     event = [0]
 
     def prepared(kind: str, n: int) -> list[tuple[str, bytes, dict]]:
@@ -157,15 +167,17 @@ def main() -> None:
         load(port, prepared("bare", 200), args.concurrency)
         load(port, prepared("intake", 200), args.concurrency)  # warm both paths up
         results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "intake": []}
-        cpu: dict[str, list[tuple[float, float]]] = {"bare": [], "intake": []}
+        cpu: dict[str, list[dict[str, float]]] = {"bare": [], "intake": []}
+        meter = CpuMeter({"gunicorn": lambda: children(server.pid), "PostgreSQL": postgres_processes,
+                          "load generator": lambda: [os.getpid()]})
         for _ in range(args.rounds):
             for kind in ("bare", "intake"):
                 batch = prepared(kind, args.requests)
-                web, db = children(server.pid), postgres_backends()
-                web_cpu, db_cpu = cpu_seconds(web), cpu_seconds(db)
+                meter.start()
+                machine = MachineCpu.seconds()
                 elapsed, latencies, statuses = load(port, batch, args.concurrency)
-                cpu[kind].append(((cpu_seconds(web) - web_cpu) / len(batch) * 1000,
-                                  (cpu_seconds(db) - db_cpu) / len(batch) * 1000))
+                spent = meter.stop() | {"machine": MachineCpu.seconds() - machine}
+                cpu[kind].append({name: seconds / len(batch) * 1000 for name, seconds in spent.items()})
                 expected = 202
                 if statuses != {expected: len(batch)}:
                     raise SystemExit(f"{kind}: unexpected statuses {statuses}")
@@ -179,12 +191,13 @@ def main() -> None:
 
     accepted = WebhookDelivery.objects.filter(outcome="accepted").count()
     events = WebhookEvent.objects.count()
-    print(f"gunicorn gthread 2 workers x {THREADS} threads on 127.0.0.1, {args.concurrency} keep-alive connections, "
+    server_kind = f"gthread, {args.threads} threads each" if args.threads > 1 else "sync"
+    print(f"gunicorn {args.workers} workers ({server_kind}) on 127.0.0.1, {args.concurrency} keep-alive connections, "
           f"{args.requests} requests x {args.rounds} rounds per path, {os.cpu_count()} cores")
     for kind, rows in results.items():
-        for i, ((rps, p50, p99), (web_ms, db_ms)) in enumerate(zip(rows, cpu[kind]), 1):
-            print(f"  {kind:6s} round {i}: {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-                  f"CPU per request: gunicorn {web_ms:.2f} ms, PostgreSQL {db_ms:.2f} ms")
+        for i, ((rps, p50, p99), spent) in enumerate(zip(rows, cpu[kind]), 1):
+            print(f"  {kind:6s} round {i}: {rps:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  CPU ms per request: "
+                  + ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items()))
     bare = statistics.median(r[0] for r in results["bare"])
     intake = statistics.median(r[0] for r in results["intake"])
     print(f"bare 202 view:     {bare:7.0f} req/s (median of rounds)")
