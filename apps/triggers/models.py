@@ -132,11 +132,19 @@ class WebhookDelivery(models.Model):
 
     The body and headers are kept for debugging for ``WEBHOOK_RETENTION_DAYS``, then blanked
     (``pruned_at`` set) by retention.py; the row's metadata stays, and rejected rows go.
+
+    Deliveries and their events are written on the intake's hot path, and every foreign key
+    the database checks share-locks its parent row: concurrent deliveries to one endpoint
+    would all lock the same endpoint and organization rows (shared by several transactions
+    at once, which PostgreSQL tracks as a multixact). So the database checks one chain, event
+    → delivery → endpoint; the organization and endpoint copied onto a row are written
+    from that same endpoint by the one statement that writes both (accept.py).
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    received_at = models.DateTimeField(db_index=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries",
+                                 db_index=False)
+    received_at = models.DateTimeField()
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict)
     body = models.BinaryField(default=b"")
@@ -153,7 +161,9 @@ class WebhookDelivery(models.Model):
         # Only rows still holding a body: the prune finds its work without scanning the
         # (ever growing) pruned history.
         indexes = [models.Index(fields=["received_at"], condition=Q(pruned_at__isnull=True),
-                                name="webhook_delivery_unpruned")]
+                                name="webhook_delivery_unpruned"),
+                   # An endpoint's recent deliveries, newest first (the API's cursor order).
+                   models.Index(fields=["endpoint", "received_at", "id"], name="webhook_delivery_recent")]
 
 
 class WebhookEvent(models.Model):
@@ -161,8 +171,11 @@ class WebhookEvent(models.Model):
     one request). The provider's event id is unique per endpoint: a replay or a retry of an
     event already taken never starts a second run."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="events")
+    # Copied from the delivery, whose foreign key is checked (see WebhookDelivery); the
+    # endpoint's index is the unique constraint's.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="events",
+                                 db_constraint=False, db_index=False)
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(max_length=200)
     inputs = models.JSONField(default=dict, help_text="Workflow inputs mapped from the event.")
