@@ -1,7 +1,7 @@
 """Receiving a webhook: verify, record, dedupe, start the run — in that order.
 
-The accepted delivery (raw body, event id, mapped inputs) is one INSERT; the 202 is
-answered after it commits, and the run is started from the committed row by a worker
+The accepted delivery (raw body, event id, mapped inputs) is one INSERT, shared with
+deliveries arriving at the same moment (accept.py); the 202 is answered after it commits, and the run is started from the committed row by a worker
 (events.py). Rejections are recorded too, with the reason, and start nothing.
 
 The endpoint is usually remembered from an earlier delivery (endpoints.py); the accepting
@@ -19,11 +19,10 @@ from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from apps.common.db import fetchone_prepared
 from apps.common.errors import InvalidInput, error_body
 
+from .accept import Acceptance, delivery_accept
 from .endpoints import (
-    VERSION_SQL,
     IntakeEndpoint,
     endpoint_forget,
     endpoint_read,
@@ -32,7 +31,7 @@ from .endpoints import (
 )
 from .events import nudge_workers
 from .mapping import MISSING, map_inputs, resolve_pointer
-from .models import DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookScheme
+from .models import DeliveryOutcome, WebhookDelivery, WebhookEvent, WebhookScheme
 from .schemes import VERIFIERS, InboundRequest, Rejected
 from .schemes.base import body_digest
 from .schemes.salesforce import ACK
@@ -142,38 +141,6 @@ def _reject(record: dict, rejection: Rejected, *, keep_body: bool = True) -> Int
                                     "delivery": delivery.pk}, delivery_id=delivery.pk)
 
 
-def _accept_sql() -> str:
-    endpoint, delivery, event = (WebhookEndpoint._meta.db_table, WebhookDelivery._meta.db_table,
-                                 WebhookEvent._meta.db_table)
-    # One statement, so one round trip and one commit: the delivery row and its events,
-    # events already accepted on this endpoint skipped by the unique (endpoint, event_id),
-    # and nothing at all unless the endpoint row is still enabled and holds the values the
-    # delivery was verified and mapped with (their digest: IntakeEndpoint.version).
-    return f"""
-        WITH ep AS (
-            SELECT id FROM {endpoint} WHERE id = %s AND enabled AND {VERSION_SQL} = %s
-        ), d AS (
-            INSERT INTO {delivery} (organization_id, endpoint_id, received_at, remote_addr, headers, body, body_size,
-                                    verified, outcome, status_code, error_code, error)
-            SELECT %s::bigint, ep.id, %s::timestamptz, %s::inet, %s::jsonb, %s::bytea, %s::integer,
-                   true, 'accepted', 202, '', ''
-            FROM ep
-            RETURNING id, organization_id, endpoint_id
-        ), e AS (
-            INSERT INTO {event} (organization_id, endpoint_id, delivery_id, event_id, inputs, error_code, error,
-                                 created_at)
-            SELECT d.organization_id, d.endpoint_id, d.id, v.event_id, v.inputs, '', '', %s::timestamptz
-            FROM d, jsonb_to_recordset(%s::jsonb) AS v(event_id text, inputs jsonb)
-            ON CONFLICT (endpoint_id, event_id) DO NOTHING
-            RETURNING id
-        )
-        SELECT d.id, (SELECT count(*) FROM e) FROM d
-    """
-
-
-_ACCEPT_SQL = _accept_sql()
-
-
 def _accept_portable(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict]],
                      now: datetime) -> tuple[int, int] | None:
     """The same write for the embedded SQLite mode, where throughput matters less."""
@@ -196,14 +163,14 @@ def _accept(endpoint: IntakeEndpoint, record: dict, events: list[tuple[str, dict
     duplicate: recorded, and answered 409 (Salesforce: acknowledged, or it resends all day).
     None, with nothing written, when the endpoint row no longer agrees with ``endpoint``."""
     salesforce = endpoint.scheme == WebhookScheme.SALESFORCE
-    params = [endpoint.pk, endpoint.version,
-              endpoint.organization_id, record["received_at"], record["remote_addr"], json.dumps(record["headers"]),
-              record["body"], record["body_size"],
-              now, json.dumps([{"event_id": e[0], "inputs": e[1]} for e in events])]
     db = connections[DEFAULT_DB_ALIAS]
     with transaction.atomic() if db.in_atomic_block else nullcontext():
         if db.vendor == "postgresql":
-            row = fetchone_prepared(db, _ACCEPT_SQL, params)
+            row = delivery_accept(Acceptance(
+                endpoint_id=endpoint.pk, version=endpoint.version, organization_id=endpoint.organization_id,
+                received_at=record["received_at"], remote_addr=record["remote_addr"],
+                headers=json.dumps(record["headers"]), body=record["body"], body_size=record["body_size"],
+                events=json.dumps([{"event_id": e[0], "inputs": e[1]} for e in events])))
         else:
             row = _accept_portable(endpoint, record, events, now)
         if row is None:
