@@ -52,7 +52,8 @@ class _Nudger:
                     self._pid = os.getpid()
                     self._thread = threading.Thread(target=self._loop, name="webhook-nudger", daemon=True)
                     self._thread.start()
-        self._event.set()
+        if not self._event.is_set():  # set already while the nudger sleeps out its interval
+            self._event.set()
 
     def _loop(self) -> None:
         from .tasks import start_pending_events
