@@ -117,7 +117,10 @@ class _Waiter:
 
     def __init__(self, acceptance: Acceptance):
         self.acceptance = acceptance
-        self.done: threading.Event | None = None  # only a waiter that does not lead waits
+        # Held until the waiter is answered or made the leader: a bare lock as a one-shot
+        # latch, all in C, where an Event costs a Condition's Python code on both sides.
+        # Only a waiter that does not lead has one.
+        self.done: threading.Lock | None = None
         self.lead = False
         self.outcome: tuple[int, int] | None = None
         self.error: BaseException | None = None
@@ -141,9 +144,10 @@ class GroupCommit:
             if lead:
                 self._leading = True
             else:
-                me.done = threading.Event()
+                me.done = threading.Lock()
+                me.done.acquire()
         if not lead:
-            me.done.wait()
+            me.done.acquire()
             if not me.lead:
                 if me.error is not None:
                     raise me.error
@@ -161,7 +165,7 @@ class GroupCommit:
             else:
                 waiter.outcome = outcome
             if waiter is not me:
-                waiter.done.set()
+                waiter.done.release()
         if me.error is not None:
             raise me.error
         return me.outcome
@@ -184,7 +188,7 @@ class GroupCommit:
             if self._waiting:
                 successor = self._waiting[0]
                 successor.lead = True
-                successor.done.set()
+                successor.done.release()
             else:
                 self._leading = False
 
