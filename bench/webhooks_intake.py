@@ -190,6 +190,12 @@ def main() -> None:
         redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
 
     accepted = WebhookDelivery.objects.filter(outcome="accepted").count()
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # rows one transaction wrote share its xmin
+        cursor.execute(f"SELECT count(DISTINCT xmin::text) FROM {WebhookDelivery._meta.db_table} "
+                       "WHERE outcome = 'accepted'")
+        commits = cursor.fetchone()[0]
     events = WebhookEvent.objects.count()
     server_kind = f"gthread, {args.threads} threads each" if args.threads > 1 else "sync"
     print(f"gunicorn {args.workers} workers ({server_kind}) on 127.0.0.1, {args.concurrency} keep-alive connections, "
@@ -203,7 +209,8 @@ def main() -> None:
     print(f"bare 202 view:     {bare:7.0f} req/s (median of rounds)")
     print(f"verified intake:   {intake:7.0f} deliveries/s (median of rounds)")
     print(f"ratio intake/bare: {intake / bare:.2f}x (target >= 0.5x)")
-    print(f"accepted deliveries recorded: {accepted}, events awaiting a worker to start their runs: {events}")
+    print(f"accepted deliveries recorded: {accepted} in {commits} commits ({accepted / max(commits, 1):.2f} per commit), "
+          f"events awaiting a worker to start their runs: {events}")
 
 
 if __name__ == "__main__":
