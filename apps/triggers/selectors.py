@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from apps.accounts.actors import Actor
@@ -28,9 +29,10 @@ def webhook_endpoint_list(*, actor: Actor) -> QuerySet[WebhookEndpoint]:
 
 
 def webhook_endpoint_get(*, actor: Actor, endpoint_id) -> WebhookEndpoint:
+    """Another organization's endpoint, or a malformed id, is not found."""
     try:
         endpoint = webhook_endpoint_list(actor=actor).filter(pk=endpoint_id).first()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ValidationError):
         endpoint = None
     if endpoint is None:
         raise NotFound("webhook endpoint not found")
