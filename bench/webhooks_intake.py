@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (1: the sync worker)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (1: the sync worker)")
     args = parser.parse_args()
 
     queue = f"bench-webhooks-{os.getpid()}"
