@@ -2,8 +2,9 @@
 arrive together (group commit).
 
 A delivery is answered 202 only once it is durable, and on PostgreSQL that costs a commit
-per statement: a round trip, a WAL flush and the transaction's own bookkeeping, which
-together cost more than the rows themselves. When several request threads of one process
+per statement: a round trip, a WAL flush and the transaction's own bookkeeping (writing
+deliveries in batches cut PostgreSQL's CPU per delivery by about a third in
+bench/webhooks_intake.py). When several request threads of one process
 reach this write at the same moment, the first one in (the leader) writes every delivery
 waiting so far in one statement while the others wait for it; each is still answered only
 after the commit that holds its own row. A delivery that arrives alone is written at once,

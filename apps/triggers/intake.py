@@ -1,8 +1,9 @@
 """Receiving a webhook: verify, record, dedupe, start the run — in that order.
 
-The accepted delivery (raw body, event id, mapped inputs) is one INSERT, shared with
-deliveries arriving at the same moment (accept.py); the 202 is answered after it commits, and the run is started from the committed row by a worker
-(events.py). Rejections are recorded too, with the reason, and start nothing.
+The accepted delivery (raw body, event id, mapped inputs) is one statement, shared with
+deliveries arriving at the same moment (accept.py); the 202 is answered after it commits,
+and the run is started from the committed row by a worker (events.py). Rejections are
+recorded too, with the reason, and start nothing.
 
 The endpoint is usually remembered from an earlier delivery (endpoints.py); the accepting
 INSERT checks that the row still agrees, so a remembered copy never accepts a delivery the
