@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import ROOT, CpuMeter, boot, org_actor  # noqa: E402
+from _django import ROOT, CpuMeter, boot, org_actor, pids_matching  # noqa: E402
 
 
 def free_port() -> int:
@@ -93,28 +93,12 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def postgres_processes() -> list[int]:
-    """Every PostgreSQL server process: the backends, and the WAL writer and checkpointer
-    that a commit also costs."""
-    out = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        try:
-            if comm.read_text().strip() == "postgres":
-                out.append(int(comm.parent.name))
-        except (OSError, ValueError):
-            pass
-    return out
-
-
-class MachineCpu:
+def machine_cpu_seconds() -> float:
     """Busy CPU seconds of the whole machine (/proc/stat), for what no process group shows:
     the kernel's share of the network and disk work."""
-
-    @staticmethod
-    def seconds() -> float:
-        with open("/proc/stat") as f:
-            user, nice, system, idle, iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
-        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, f.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -168,15 +152,16 @@ def main() -> None:
         load(port, prepared("intake", 200), args.concurrency)  # warm both paths up
         results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "intake": []}
         cpu: dict[str, list[dict[str, float]]] = {"bare": [], "intake": []}
-        meter = CpuMeter({"gunicorn": lambda: children(server.pid), "PostgreSQL": postgres_processes,
+        # Every PostgreSQL server process ("postgres: ..."): the backends, and the WAL writer a commit also costs.
+        meter = CpuMeter({"gunicorn": lambda: children(server.pid), "PostgreSQL": lambda: pids_matching("postgres: "),
                           "load generator": lambda: [os.getpid()]})
         for _ in range(args.rounds):
             for kind in ("bare", "intake"):
                 batch = prepared(kind, args.requests)
                 meter.start()
-                machine = MachineCpu.seconds()
+                machine = machine_cpu_seconds()
                 elapsed, latencies, statuses = load(port, batch, args.concurrency)
-                spent = meter.stop() | {"machine": MachineCpu.seconds() - machine}
+                spent = meter.stop() | {"machine": machine_cpu_seconds() - machine}
                 cpu[kind].append({name: seconds / len(batch) * 1000 for name, seconds in spent.items()})
                 expected = 202
                 if statuses != {expected: len(batch)}:
