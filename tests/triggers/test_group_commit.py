@@ -71,10 +71,14 @@ def deliveries_table_locked():
 
 
 def a_write_is_waiting_on_the_lock() -> bool:
+    return writes_waiting(1)
+
+
+def writes_waiting(n: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                        "AND wait_event_type = 'Lock'")
-        return cursor.fetchone()[0] >= 1
+        return cursor.fetchone()[0] >= n
 
 
 def queued(n: int):
@@ -190,10 +194,28 @@ def test_a_batch_is_bounded_by_count_and_by_the_bodies_it_carries(hook):
     assert group._take() == [huge]  # a body over the bound still goes, alone
 
 
-def test_a_delivery_received_inside_a_transaction_is_written_on_it_and_rolls_back_with_it(hook):
+def test_a_delivery_received_inside_a_transaction_never_joins_a_batch(hook, pool):
+    """Written alone on the caller's transaction: it rolls back with it, and it never
+    carries another request's delivery into that transaction (nor rides on another's)."""
     endpoint, _ = hook
-    with pytest.raises(RuntimeError), transaction.atomic():
-        assert accept.delivery_accept(acceptance(endpoint, "rolled-back"))[1] == 1
-        raise RuntimeError("the caller's transaction fails")
-    assert not WebhookEvent.objects.filter(event_id="rolled-back").exists()
-    assert not WebhookDelivery.objects.exists()
+
+    def inside_a_transaction_that_fails():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            assert accept.delivery_accept(acceptance(endpoint, "rolled-back"))[1] == 1
+            raise RuntimeError("the caller's transaction fails")
+
+    with deliveries_table_locked():
+        first = in_thread(pool, accept.delivery_accept, acceptance(endpoint, "first"))
+        wait_for(a_write_is_waiting_on_the_lock, timeout=30, interval=0.01, what="the first write to wait")
+        rolled_back = in_thread(pool, inside_a_transaction_that_fails)
+        # Its own write, waiting on the lock, rather than a place in the queue.
+        wait_for(lambda: writes_waiting(2), timeout=30, interval=0.01, what="the transaction's write to wait")
+        after = in_thread(pool, accept.delivery_accept, acceptance(endpoint, "after"))
+        queued(1)
+        assert len(accept._group._waiting) == 1
+
+    assert first.result(timeout=30)[1] == 1
+    assert after.result(timeout=30)[1] == 1
+    rolled_back.result(timeout=30)
+    assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == ["after", "first"]
+    assert WebhookDelivery.objects.count() == 2
